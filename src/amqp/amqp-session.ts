@@ -1,0 +1,308 @@
+import { connect as amqpConnect, type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type Options } from 'amqplib';
+import type { Logger } from 'pino';
+import { backoffDelay } from '../delivery/policy.js';
+import { maskUrlPassword } from '../config/load-config.js';
+import { TopologyConflictError } from './topology.js';
+
+export type SessionState = 'connecting' | 'consuming' | 'cancelled' | 'closed';
+
+/** A message as received, with the connection generation it belongs to. */
+export interface Delivery {
+  message: ConsumeMessage;
+  generation: number;
+}
+
+export interface AmqpSessionOptions {
+  /** Cluster nodes, tried in order; after a loss the next node is tried first. */
+  urls: readonly string[];
+  /** Shown in the broker's management UI and `rabbitmqctl list_connections`. */
+  connectionName: string;
+  heartbeatSeconds: number;
+  queue: string;
+  prefetch: number;
+  reconnect: { initialDelayMs: number; maxDelayMs: number };
+  /** Declares the topology on a fresh channel; skipped when undefined (`amqp.declare: false`). */
+  declare?: (channel: Channel) => Promise<void>;
+  onMessage: (delivery: Delivery) => void;
+  /** The topology conflicts with what the broker has: retrying cannot help. */
+  onFatal: (error: Error) => void;
+  onStateChange?: (state: SessionState) => void;
+  logger: Logger;
+}
+
+interface Live {
+  model: ChannelModel;
+  consumeChannel: Channel;
+  publishChannel: ConfirmChannel;
+  consumerTag?: string;
+}
+
+/**
+ * One subscription's connection to RabbitMQ: its own connection, a consuming channel with
+ * manual acks and prefetch, and a publisher-confirm channel for dead letters and receipts.
+ *
+ * Reconnects forever with capped exponential backoff when the connection or either
+ * channel drops (broker restart, `rabbitmqctl close_connection`, a channel error). Each
+ * successful connection starts a new *generation*; deliveries of an older generation can
+ * no longer be acknowledged, because the broker has already put them back in the queue and
+ * will deliver them again. `isCurrent(generation)` tells the stream to drop such stale
+ * copies instead of sending them twice or out of order.
+ */
+export class AmqpSession {
+  private live: Live | undefined;
+  private generationCounter = 0;
+  private stateValue: SessionState = 'connecting';
+  private closing = false;
+  private wantConsuming = true;
+  private readonly stopController = new AbortController();
+  private loopDone: Promise<void> | undefined;
+  private nextUrl = 0;
+
+  constructor(private readonly options: AmqpSessionOptions) {}
+
+  get state(): SessionState {
+    return this.stateValue;
+  }
+
+  get generation(): number {
+    return this.generationCounter;
+  }
+
+  isCurrent(generation: number): boolean {
+    return generation === this.generationCounter && this.live !== undefined;
+  }
+
+  start(): void {
+    this.loopDone ??= this.loop();
+  }
+
+  ack(delivery: Delivery): boolean {
+    if (!this.isCurrent(delivery.generation)) return false;
+    this.live!.consumeChannel.ack(delivery.message);
+    return true;
+  }
+
+  /** Puts the event back at its place in the queue (shutdown). */
+  requeue(delivery: Delivery): boolean {
+    if (!this.isCurrent(delivery.generation)) return false;
+    this.live!.consumeChannel.nack(delivery.message, false, true);
+    return true;
+  }
+
+  /**
+   * Publishes with a publisher confirm; resolves when the broker has taken responsibility
+   * for the message, rejects when it refused it or the channel closed first.
+   */
+  publish(exchange: string, routingKey: string, content: Buffer, options: Options.Publish): Promise<void> {
+    const live = this.live;
+    if (!live) return Promise.reject(new Error('not connected to the broker'));
+    return new Promise((resolve, reject) => {
+      try {
+        live.publishChannel.publish(exchange, routingKey, content, options, (error) => (error ? reject(error instanceof Error ? error : new Error('publish not confirmed')) : resolve()));
+      } catch (error) {
+        reject(error as Error);
+      }
+    });
+  }
+
+  /**
+   * Ready-message counts of the given queues, read with passive declares on a short-lived
+   * channel (a missing queue closes the channel it was asked on, never the session's).
+   */
+  async messageCounts(queues: readonly string[]): Promise<Array<number | undefined>> {
+    const live = this.live;
+    if (!live) return queues.map(() => undefined);
+    const channel = await live.model.createChannel();
+    channel.on('error', () => {});
+    const counts: Array<number | undefined> = [];
+    try {
+      for (const queue of queues) counts.push((await channel.checkQueue(queue)).messageCount);
+    } catch {
+      while (counts.length < queues.length) counts.push(undefined);
+      return counts;
+    }
+    await channel.close().catch(() => {});
+    return counts;
+  }
+
+  /** Stops deliveries (basic.cancel); messages already delivered stay ours to settle. */
+  async stopConsuming(): Promise<void> {
+    this.wantConsuming = false;
+    const live = this.live;
+    if (live?.consumerTag) {
+      const tag = live.consumerTag;
+      delete live.consumerTag;
+      try {
+        await live.consumeChannel.cancel(tag);
+      } catch {
+        // The channel is gone: the broker has stopped delivering anyway.
+      }
+    }
+    if (this.stateValue === 'consuming') this.setState('cancelled');
+  }
+
+  /** Closes channels and connection; unacknowledged deliveries return to the queue. Idempotent. */
+  async close(): Promise<void> {
+    this.closing = true;
+    this.wantConsuming = false;
+    this.stopController.abort();
+    const live = this.live;
+    this.live = undefined;
+    this.generationCounter++;
+    if (live) {
+      try {
+        await live.model.close();
+      } catch {
+        // Already closed by the broker or the network.
+      }
+    }
+    await this.loopDone;
+    this.setState('closed');
+  }
+
+  /** Drops the connection and reconnects (a publish failed, a channel broke). */
+  restart(reason: string): void {
+    const live = this.live;
+    if (!live || this.closing) return;
+    this.options.logger.warn({ reason }, 'restarting the broker connection');
+    live.model.close().catch(() => {});
+  }
+
+  private setState(state: SessionState): void {
+    if (this.stateValue === state) return;
+    this.stateValue = state;
+    this.options.onStateChange?.(state);
+  }
+
+  private async loop(): Promise<void> {
+    let failures = 0;
+    while (!this.closing) {
+      const url = this.options.urls[this.nextUrl % this.options.urls.length]!;
+      let lost: Promise<string>;
+      try {
+        ({ lost } = await this.connect(url));
+        failures = 0;
+      } catch (error) {
+        if (error instanceof TopologyConflictError) {
+          this.options.onFatal(error);
+          return;
+        }
+        if (this.closing) return;
+        failures++;
+        this.nextUrl++;
+        const delayMs = backoffDelay(failures, this.options.reconnect);
+        this.options.logger.warn(
+          { broker: maskUrlPassword(url), err: describeAmqpError(error), retryInMs: delayMs },
+          'cannot connect to the broker',
+        );
+        this.setState('connecting');
+        await sleep(delayMs, this.stopController.signal);
+        continue;
+      }
+      const reason = await lost;
+      if (this.closing) return;
+      this.options.logger.warn({ broker: maskUrlPassword(url), reason }, 'broker connection lost; reconnecting');
+      this.setState('connecting');
+      this.nextUrl++;
+      await sleep(backoffDelay(1, this.options.reconnect), this.stopController.signal);
+    }
+  }
+
+  /** Connects, declares, consumes; `lost` settles (with a reason) when the connection is gone. */
+  private async connect(url: string): Promise<{ lost: Promise<string> }> {
+    const { options } = this;
+    const model = await amqpConnect(withHeartbeat(url, options.heartbeatSeconds), {
+      clientProperties: { connection_name: options.connectionName },
+      timeout: 10_000,
+    });
+    let onLost!: (reason: string) => void;
+    const lost = new Promise<string>((resolve) => (onLost = resolve));
+    const live: Partial<Live> = { model };
+    const drop = (reason: string) => {
+      if (this.live === live) {
+        this.live = undefined;
+        this.generationCounter++;
+      }
+      model.close().catch(() => {});
+      onLost(reason);
+    };
+    model.on('error', (error: Error) => drop(describeAmqpError(error)));
+    model.on('close', (error?: Error) => drop(error ? describeAmqpError(error) : 'connection closed'));
+    model.on('blocked', (reason: string) => options.logger.warn({ reason }, 'broker blocked publishing (resource alarm)'));
+    model.on('unblocked', () => options.logger.info('broker unblocked publishing'));
+    try {
+      if (options.declare) {
+        // A failed declaration closes its channel; use one of its own.
+        const declareChannel = await model.createChannel();
+        declareChannel.on('error', () => {});
+        await options.declare(declareChannel);
+        await declareChannel.close();
+      }
+      const consumeChannel = await model.createChannel();
+      const publishChannel = await model.createConfirmChannel();
+      for (const channel of [consumeChannel, publishChannel]) {
+        channel.on('error', (error: Error) => drop(`channel error: ${describeAmqpError(error)}`));
+        channel.on('close', () => drop('channel closed'));
+      }
+      await consumeChannel.prefetch(options.prefetch);
+      live.consumeChannel = consumeChannel;
+      live.publishChannel = publishChannel;
+      this.live = live as Live;
+      this.generationCounter++;
+      const generation = this.generationCounter;
+      if (this.wantConsuming && !this.closing) {
+        const { consumerTag } = await consumeChannel.consume(
+          options.queue,
+          (message) => {
+            if (message === null) {
+              drop('the broker cancelled the consumer (queue deleted?)');
+              return;
+            }
+            options.onMessage({ message, generation });
+          },
+          { noAck: false },
+        );
+        live.consumerTag = consumerTag;
+        this.setState('consuming');
+      }
+      return { lost };
+    } catch (error) {
+      model.removeAllListeners('close');
+      model.on('error', () => {});
+      await model.close().catch(() => {});
+      if (this.live === live) {
+        this.live = undefined;
+        this.generationCounter++;
+      }
+      throw error;
+    }
+  }
+}
+
+/** amqplib reads the heartbeat from the URL; an explicit `?heartbeat=` in the URL wins. */
+function withHeartbeat(url: string, seconds: number): string {
+  const parsed = new URL(url);
+  if (!parsed.searchParams.has('heartbeat')) parsed.searchParams.set('heartbeat', String(seconds));
+  return parsed.toString();
+}
+
+function describeAmqpError(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return `${code !== undefined ? `${String(code)} ` : ''}${error.message}`.replace(/amqps?:\/\/[^\s]+/g, (url) => maskUrlPassword(url));
+  }
+  return String(error);
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      signal.removeEventListener('abort', done);
+      clearTimeout(timer);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

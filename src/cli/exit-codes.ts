@@ -1,0 +1,15 @@
+/** Process exit codes (CONTRACT.md section 6, plus EX_USAGE for a malformed command line). */
+export const EXIT_OK = 0;
+/** Anything unexpected. */
+export const EXIT_FAILURE = 1;
+/** The command line itself is malformed (unknown command or option): sysexits EX_USAGE. */
+export const EXIT_USAGE = 64;
+/** Configuration error: the message names the key and the reason (sysexits EX_CONFIG). */
+export const EXIT_CONFIG = 78;
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}

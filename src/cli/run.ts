@@ -1,0 +1,83 @@
+import { Daemon } from '../app.js';
+import { ConfigError, describeConfig, loadConfig, type AppConfig } from '../config/load-config.js';
+import { createLogger } from '../observability/logger.js';
+import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK } from './exit-codes.js';
+import { TopologyConflictError } from '../amqp/topology.js';
+
+/**
+ * `mllp-dispatcher run`: the daemon. Resolves with the exit code once it has stopped.
+ *
+ * SIGTERM / SIGINT: graceful stop (see Daemon.stop), exit 0. A second signal during the
+ * stop exits at once with 1; the broker then redelivers whatever was not acknowledged.
+ * An uncaught error logs and exits 1 without acknowledging anything further.
+ */
+export async function runCommand(options: { configFile?: string | undefined }): Promise<number> {
+  let config: AppConfig;
+  try {
+    config = loadConfig({ configFile: options.configFile });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`mllp-dispatcher: ${error.message}\n`);
+      return EXIT_CONFIG;
+    }
+    throw error;
+  }
+  const logger = createLogger(config.log);
+  logger.info({ config: describeConfig(config) }, 'configuration loaded');
+
+  return new Promise<number>((resolve) => {
+    let exitCode = EXIT_OK;
+    let stopping = false;
+    const stop = (code: number) => {
+      if (stopping) return;
+      stopping = true;
+      exitCode = code;
+      daemon
+        .stop()
+        .catch((error: Error) => {
+          logger.error({ err: error.message }, 'error while stopping');
+          exitCode = EXIT_FAILURE;
+        })
+        .finally(() => {
+          logger.flush();
+          resolve(exitCode);
+        });
+    };
+    const daemon = new Daemon({
+      config,
+      logger,
+      onFatal: (error) => {
+        logger.fatal({ err: error.message }, 'cannot run with this broker setup');
+        process.stderr.write(`mllp-dispatcher: ${error.message}\n`);
+        stop(error instanceof TopologyConflictError ? EXIT_CONFIG : EXIT_FAILURE);
+      },
+    });
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        logger.warn({ signal }, 'second signal: exiting now; unacknowledged events will be redelivered');
+        logger.flush();
+        process.exit(EXIT_FAILURE);
+      }
+      logger.info({ signal }, 'signal received');
+      stop(EXIT_OK);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    process.on('uncaughtException', (error) => {
+      logger.fatal({ err: { type: error.name, message: error.message, stack: error.stack } }, 'uncaught exception; exiting');
+      logger.flush();
+      process.exit(EXIT_FAILURE);
+    });
+    process.on('unhandledRejection', (reason) => {
+      const error = reason instanceof Error ? reason : new Error(String(reason));
+      logger.fatal({ err: { type: error.name, message: error.message, stack: error.stack } }, 'unhandled rejection; exiting');
+      logger.flush();
+      process.exit(EXIT_FAILURE);
+    });
+    daemon.start().catch((error: Error) => {
+      logger.fatal({ err: error.message }, 'could not start');
+      process.stderr.write(`mllp-dispatcher: could not start: ${error.message}\n`);
+      stop(EXIT_FAILURE);
+    });
+  });
+}

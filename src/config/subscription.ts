@@ -1,0 +1,319 @@
+import { readFileSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
+import type { SecureVersion } from 'node:tls';
+import { EVENT_TYPES, type EventType } from '../event/patient-event.js';
+import {
+  ALLOWED_TRIGGERS,
+  SEND_AS_PRESETS,
+  SUPPORTED_TRIGGERS,
+  type Hl7Version,
+  type MappingProfile,
+  type ProcessingId,
+  type SendAs,
+  type TriggerCell,
+} from '../mapping/profile.js';
+import { compileWhen, type WhenCriteria } from '../routing/when/index.js';
+import { DEFAULT_POLICY, type OutcomePolicy, type PolicyAction, type RetrySettings } from '../delivery/policy.js';
+import { POLICY_OUTCOMES, type PolicyOutcome } from '../delivery/outcomes.js';
+import { parseEndpoint, type MllpEndpoint } from '../transport/endpoint.js';
+import type { TlsFileSettings } from '../transport/tls-files.js';
+import { ObjectReader } from './object-reader.js';
+
+/** One subscription, validated and resolved: everything the runtime needs, typed. */
+export interface SubscriptionConfig {
+  name: string;
+  description: string;
+  supportContact: string;
+  events: ReadonlySet<EventType>;
+  when: WhenCriteria;
+  notBefore?: Date;
+  notAfter?: Date;
+  endpoint: MllpEndpoint;
+  dispatcher: 'hl7-pat-id-source';
+  mapping: MappingProfile;
+  tls?: TlsFileSettings;
+  /** Parallel MLLP connections, ordered per patient; 1 = one strictly ordered stream. */
+  lanes: number;
+  /** Identifier system whose value keys a patient to a lane; the first PID-3 identifier when unset. */
+  laneKeySystem?: string;
+  prefetch: number;
+  timeouts: { connectMs: number; ackMs: number };
+  retry: RetrySettings;
+  policy: OutcomePolicy;
+  /** A stable digest of the subscription's source JSON: live reload restarts a subscription only when it changes. */
+  fingerprint: string;
+}
+
+export interface SubscriptionDefaults {
+  sendingApplication: string;
+  sendingFacility: string;
+  assigningAuthorities: Readonly<Record<string, string>>;
+  /** amqp.prefetch; 0 = derive from lanes. */
+  prefetch: number;
+  /** Directory that relative TLS file paths are resolved against (the config file's). */
+  baseDir: string;
+}
+
+const NAME_PATTERN = /^[a-zA-Z0-9_-]+$/;
+const SETTINGS_KEYS = ['MSH34', 'MSH56', 'MSH8', 'MSH8File', 'Transport', 'SendAs', 'Version', 'ProcessingId'] as const;
+const TLS_VERSIONS: readonly SecureVersion[] = ['TLSv1.2', 'TLSv1.3'];
+
+/**
+ * Validates the `subscriptions` list. Returns every problem found, each prefixed with the
+ * path of the offending key (`subscriptions[1] (lab-feed).when[0]: ...`), so check-config
+ * can print them all at once.
+ */
+export function resolveSubscriptions(
+  raw: readonly unknown[],
+  defaults: SubscriptionDefaults,
+): { subscriptions: SubscriptionConfig[]; problems: string[] } {
+  const problems: string[] = [];
+  const subscriptions: SubscriptionConfig[] = [];
+  const names = new Set<string>();
+  raw.forEach((entry, index) => {
+    const resolved = resolveSubscription(entry, index, defaults, problems);
+    if (!resolved) return;
+    if (names.has(resolved.name)) {
+      problems.push(`subscriptions[${index}].name: "${resolved.name}" is used by another subscription`);
+    }
+    names.add(resolved.name);
+    subscriptions.push(resolved);
+  });
+  return { subscriptions, problems };
+}
+
+function resolveSubscription(
+  entry: unknown,
+  index: number,
+  defaults: SubscriptionDefaults,
+  problems: string[],
+): SubscriptionConfig | undefined {
+  const before = problems.length;
+  const probeName =
+    entry && typeof entry === 'object' && typeof (entry as { name?: unknown }).name === 'string'
+      ? ` (${(entry as { name: string }).name})`
+      : '';
+  const sub = ObjectReader.of(entry, `subscriptions[${index}]${probeName}`, problems);
+  if (!sub) return undefined;
+
+  const name = sub.string('name', { required: true, pattern: NAME_PATTERN, patternText: '[a-zA-Z0-9_-]+' }) ?? '';
+  const description = sub.string('description', { maxLength: 1024 }) ?? '';
+  const supportContact = sub.string('supportContact') ?? '';
+
+  const events = readEvents(sub);
+  const when = readWhen(sub);
+  const notBefore = sub.instant('notBefore');
+  const notAfter = sub.instant('notAfter');
+  if (notBefore && notAfter && notBefore.getTime() >= notAfter.getTime()) sub.problem('notAfter', 'must be later than notBefore');
+
+  const endpointText = sub.string('endpoint', { required: true });
+  let endpoint: MllpEndpoint | undefined;
+  if (endpointText !== undefined) {
+    const parsed = parseEndpoint(endpointText);
+    if (parsed.ok) endpoint = parsed.endpoint;
+    else sub.problem('endpoint', parsed.reason);
+  }
+  const dispatcher = sub.oneOf('dispatcher', ['hl7-pat-id-source'] as const, 'hl7-pat-id-source');
+
+  const settings = readSettings(sub, defaults);
+  if (endpoint && settings.transport && (settings.transport === 'sllp') !== endpoint.secure) {
+    sub.problem('settings.Transport', `is ${settings.transport} but the endpoint scheme is ${endpoint.secure ? 'secure (sllp)' : 'plain (llp)'}`);
+  }
+  const triggers = readTriggers(sub, settings.sendAs);
+  const tls = readTls(sub, defaults.baseDir);
+  if (endpoint?.secure === false && tls) sub.problem('tls', 'is set but the endpoint is plain llp; use sllp:// to send over TLS');
+
+  const lanes = sub.integer('lanes', 1, 1, 64);
+  const laneKeySystem = sub.string('laneKeySystem');
+  const prefetch = sub.integer('prefetch', defaults.prefetch || Math.max(64, lanes * 16), 1, 65535);
+  const timeouts = readTimeouts(sub);
+  const retry = readRetry(sub);
+  const policy = readPolicy(sub);
+  sub.rejectUnknownKeys();
+
+  if (problems.length > before || !endpoint || !when) return undefined;
+  const mapping: MappingProfile = {
+    subscription: name,
+    sendingApplication: settings.sendingApplication,
+    sendingFacility: settings.sendingFacility,
+    receivingApplication: settings.receivingApplication,
+    receivingFacility: settings.receivingFacility,
+    version: settings.version,
+    processingId: settings.processingId,
+    triggers,
+    assigningAuthorities: defaults.assigningAuthorities,
+  };
+  if (settings.security !== undefined) mapping.security = settings.security;
+  const resolved: SubscriptionConfig = {
+    name,
+    description,
+    supportContact,
+    events,
+    when,
+    endpoint,
+    dispatcher,
+    mapping,
+    lanes,
+    prefetch,
+    timeouts,
+    retry,
+    policy,
+    fingerprint: JSON.stringify(entry),
+  };
+  if (notBefore) resolved.notBefore = notBefore;
+  if (notAfter) resolved.notAfter = notAfter;
+  if (tls) resolved.tls = tls;
+  else if (endpoint.secure) resolved.tls = { minVersion: 'TLSv1.2' };
+  if (laneKeySystem) resolved.laneKeySystem = laneKeySystem;
+  return resolved;
+}
+
+function readEvents(sub: ObjectReader): ReadonlySet<EventType> {
+  const list = sub.stringList('events');
+  if (list === undefined) return new Set(EVENT_TYPES);
+  if (list.length === 0) sub.problem('events', `must name at least one of ${EVENT_TYPES.join(', ')}`);
+  for (const type of list) {
+    if (!(EVENT_TYPES as readonly string[]).includes(type)) sub.problem('events', `"${type}" is not one of ${EVENT_TYPES.join(', ')}`);
+  }
+  return new Set(list.filter((type): type is EventType => (EVENT_TYPES as readonly string[]).includes(type)));
+}
+
+function readWhen(sub: ObjectReader): WhenCriteria | undefined {
+  const list = sub.stringList('when') ?? [];
+  const compiled = compileWhen(list);
+  if (compiled.ok) return compiled.criteria;
+  for (const error of compiled.errors) sub.problem(`when[${error.index}]`, error.message);
+  return undefined;
+}
+
+interface ResolvedSettings {
+  sendingApplication: string;
+  sendingFacility: string;
+  receivingApplication: string;
+  receivingFacility: string;
+  security?: string;
+  transport?: 'llp' | 'sllp';
+  sendAs: SendAs;
+  version: Hl7Version;
+  processingId: ProcessingId;
+}
+
+function readSettings(sub: ObjectReader, defaults: SubscriptionDefaults): ResolvedSettings {
+  const settings = sub.child('settings');
+  const resolved: ResolvedSettings = {
+    sendingApplication: defaults.sendingApplication,
+    sendingFacility: defaults.sendingFacility,
+    receivingApplication: '',
+    receivingFacility: '',
+    sendAs: 'Client',
+    version: '2.5',
+    processingId: 'P',
+  };
+  if (!settings) return resolved;
+  const msh34 = settings.string('MSH34');
+  if (msh34 !== undefined) {
+    const [application = '', facility = ''] = splitPair(msh34);
+    if (!application) settings.problem('MSH34', 'must be "APPLICATION|FACILITY" with a non-empty application');
+    resolved.sendingApplication = application;
+    resolved.sendingFacility = facility;
+  }
+  const msh56 = settings.string('MSH56');
+  if (msh56 !== undefined) {
+    const [application = '', facility = ''] = splitPair(msh56);
+    resolved.receivingApplication = application;
+    resolved.receivingFacility = facility;
+  }
+  const msh8 = settings.string('MSH8');
+  const msh8File = settings.string('MSH8File');
+  if (msh8 !== undefined && msh8File !== undefined) settings.problem('MSH8File', 'cannot be combined with MSH8');
+  if (msh8 !== undefined && msh8 !== '') resolved.security = msh8;
+  if (msh8File) {
+    try {
+      resolved.security = readFileSync(resolvePath(defaults.baseDir, msh8File), 'utf8').trim();
+    } catch (error) {
+      settings.problem('MSH8File', `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  }
+  const transport = settings.oneOf('Transport', ['llp', 'sllp'] as const);
+  if (transport) resolved.transport = transport;
+  resolved.sendAs = settings.oneOf('SendAs', ['Client', 'Server'] as const, 'Client');
+  resolved.version = settings.oneOf('Version', ['2.5', '2.3.1'] as const, '2.5');
+  resolved.processingId = settings.oneOf('ProcessingId', ['P', 'T', 'D'] as const, 'P');
+  for (const key of Object.keys(sub.raw('settings') as object)) {
+    if (!(SETTINGS_KEYS as readonly string[]).includes(key)) settings.problem(key, `is not a setting of hl7-pat-id-source (known: ${SETTINGS_KEYS.join(', ')})`);
+  }
+  return resolved;
+}
+
+function splitPair(value: string): [string, string] {
+  const at = value.indexOf('|');
+  return at === -1 ? [value.trim(), ''] : [value.slice(0, at).trim(), value.slice(at + 1).trim()];
+}
+
+function readTriggers(sub: ObjectReader, sendAs: SendAs): Record<EventType, TriggerCell> {
+  const table: Record<EventType, TriggerCell> = { ...SEND_AS_PRESETS[sendAs] };
+  const overrides = sub.child('triggers');
+  if (!overrides) return table;
+  for (const type of EVENT_TYPES) {
+    const cell = overrides.raw(type);
+    if (cell === undefined) continue;
+    const allowed = ALLOWED_TRIGGERS[type];
+    if (cell === 'skip' || (typeof cell === 'string' && (allowed as readonly string[]).includes(cell))) {
+      table[type] = cell as TriggerCell;
+    } else if (typeof cell === 'string' && (SUPPORTED_TRIGGERS as readonly string[]).includes(cell)) {
+      overrides.problem(type, `${cell} does not fit a ${type} event (allowed: ${allowed.join(', ')}, skip)`);
+    } else {
+      overrides.problem(type, `must be one of ${allowed.join(', ')}, skip`);
+    }
+  }
+  overrides.rejectUnknownKeys();
+  return table;
+}
+
+function readTls(sub: ObjectReader, baseDir: string): TlsFileSettings | undefined {
+  const tls = sub.child('tls');
+  if (!tls) return undefined;
+  const settings: TlsFileSettings = { minVersion: tls.oneOf('minVersion', TLS_VERSIONS, 'TLSv1.2') };
+  for (const key of ['ca', 'cert', 'key'] as const) {
+    const path = tls.string(key);
+    if (path) settings[key] = resolvePath(baseDir, path);
+  }
+  const servername = tls.string('servername');
+  if (servername) settings.servername = servername;
+  if (Boolean(settings.cert) !== Boolean(settings.key)) tls.problem(undefined, 'cert and key must be given together (mutual TLS)');
+  tls.rejectUnknownKeys();
+  return settings;
+}
+
+function readTimeouts(sub: ObjectReader): { connectMs: number; ackMs: number } {
+  const timeouts = sub.child('timeouts');
+  const result = { connectMs: 5_000, ackMs: 10_000 };
+  if (!timeouts) return result;
+  result.connectMs = timeouts.integer('connectMs', result.connectMs, 1);
+  result.ackMs = timeouts.integer('ackMs', result.ackMs, 1);
+  timeouts.rejectUnknownKeys();
+  return result;
+}
+
+function readRetry(sub: ObjectReader): RetrySettings {
+  const retry = sub.child('retry');
+  const result: RetrySettings = { initialDelayMs: 500, maxDelayMs: 60_000, maxAttempts: 10 };
+  if (!retry) return result;
+  result.initialDelayMs = retry.integer('initialDelayMs', result.initialDelayMs, 1);
+  result.maxDelayMs = retry.integer('maxDelayMs', result.maxDelayMs, 1);
+  result.maxAttempts = retry.integer('maxAttempts', result.maxAttempts, 1);
+  if (result.maxDelayMs < result.initialDelayMs) retry.problem('maxDelayMs', 'must be >= initialDelayMs');
+  retry.rejectUnknownKeys();
+  return result;
+}
+
+function readPolicy(sub: ObjectReader): OutcomePolicy {
+  const policy = sub.child('policy');
+  const result: Record<PolicyOutcome, PolicyAction> = { ...DEFAULT_POLICY };
+  if (!policy) return result;
+  for (const outcome of POLICY_OUTCOMES) {
+    result[outcome] = policy.oneOf(outcome, ['retry', 'dead-letter'] as const, result[outcome]);
+  }
+  policy.rejectUnknownKeys();
+  return result;
+}

@@ -1,0 +1,66 @@
+import type { OutboundMessage, Trigger } from '../mapping/profile.js';
+import type { SendOutcome } from './outcomes.js';
+
+/**
+ * One event on its way to the receiver: the messages it produced, in the order they must
+ * be sent (a merge with two replaced records gives two A40s).
+ */
+export interface DeliveryJob {
+  readonly eventId: string;
+  readonly messages: readonly OutboundMessage[];
+  /** Patient key: all jobs with the same key go through one lane, in order. */
+  readonly laneKey: string;
+  /** Merges and unmerges concern two patients: everything before settles first, everything after waits. */
+  readonly barrier: boolean;
+  /** When the daemon received the event (ms since the epoch). */
+  readonly receivedAt: number;
+  /**
+   * False once the AMQP delivery can no longer be settled (its channel is gone). The broker
+   * redelivers such an event, so the stream drops the stale copy instead of sending it.
+   */
+  isLive(): boolean;
+}
+
+/** How a job ended. `ack`: acknowledge the event; `dead-letter`: publish it to the dead-letter exchange, then acknowledge. */
+export interface JobResult {
+  outcome: SendOutcome;
+  action: 'ack' | 'dead-letter';
+  /** Sends made for this event, over all its messages. */
+  attempts: number;
+  /** MSH-10 and trigger of the last message sent (the failing one when dead-lettered). */
+  controlId: string;
+  trigger: Trigger;
+  ackCode?: string;
+  /** Why it failed, log-safe (no patient data). */
+  reason?: string;
+  /** ACK latency of the last accepted message. */
+  latencyMs?: number;
+  /**
+   * Sends that ended `uncertain` (written, then no ACK) before this result: each is a
+   * message the receiver may now hold twice, under the same MSH-10.
+   */
+  uncertainSends: number;
+}
+
+/** Facts about one send attempt, for logs and metrics. */
+export interface AttemptReport<J extends DeliveryJob = DeliveryJob> {
+  job: J;
+  message: OutboundMessage;
+  lane: number;
+  /** 1-based attempt number of this message. */
+  attempt: number;
+  outcome: SendOutcome;
+  ackCode?: string;
+  reason?: string;
+  latencyMs?: number;
+  /** Set when the message will be sent again after this delay. */
+  retryInMs?: number;
+}
+
+export interface StreamListener<J extends DeliveryJob = DeliveryJob> {
+  /** The job is done; settle its AMQP delivery accordingly. */
+  settled(job: J, result: JobResult): void;
+  /** The job was not finished (shutdown): requeue its AMQP delivery. */
+  abandoned(job: J): void;
+  attempted(report: AttemptReport<J>): void;
+}

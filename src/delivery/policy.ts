@@ -1,0 +1,65 @@
+import type { PolicyOutcome } from './outcomes.js';
+
+/**
+ * What to do after a failed send: the one place that maps outcomes to actions.
+ *
+ * | outcome           | default     | attempts                                   |
+ * |-------------------|-------------|--------------------------------------------|
+ * | application-error | dead-letter | -                                          |
+ * | rejected          | retry       | up to retry.maxAttempts, then dead-letter  |
+ * | invalid-ack       | retry       | up to retry.maxAttempts, then dead-letter  |
+ * | uncertain         | retry       | no limit: the receiver is not answering    |
+ * | unreachable       | retry       | no limit: the receiver is down             |
+ *
+ * `uncertain` and `unreachable` describe the receiver, not the message: dead-lettering
+ * after N attempts would empty the feed into the dead-letter queue during an outage and
+ * break ordering, so the stream waits (and the stalled-feed alert fires) instead.
+ * A subscription can still set either to `dead-letter`.
+ */
+export type PolicyAction = 'retry' | 'dead-letter';
+export type OutcomePolicy = Readonly<Record<PolicyOutcome, PolicyAction>>;
+
+export const DEFAULT_POLICY: OutcomePolicy = {
+  'application-error': 'dead-letter',
+  rejected: 'retry',
+  'invalid-ack': 'retry',
+  uncertain: 'retry',
+  unreachable: 'retry',
+};
+
+const UNLIMITED: ReadonlySet<PolicyOutcome> = new Set(['uncertain', 'unreachable']);
+
+export interface RetrySettings {
+  initialDelayMs: number;
+  maxDelayMs: number;
+  /** Attempts (the first send included) before a bounded outcome is dead-lettered. */
+  maxAttempts: number;
+}
+
+export type Decision = { action: 'retry'; delayMs: number } | { action: 'dead-letter' };
+
+/**
+ * Decides after the `attempt`-th failed send (1-based) of one message.
+ * `random` is injectable for tests; it must return a value in [0, 1).
+ */
+export function decide(
+  outcome: PolicyOutcome,
+  attempt: number,
+  policy: OutcomePolicy,
+  retry: RetrySettings,
+  random: () => number = Math.random,
+): Decision {
+  if (policy[outcome] === 'dead-letter') return { action: 'dead-letter' };
+  if (!UNLIMITED.has(outcome) && attempt >= retry.maxAttempts) return { action: 'dead-letter' };
+  return { action: 'retry', delayMs: backoffDelay(attempt, retry, random) };
+}
+
+/**
+ * Capped exponential backoff with "equal jitter": half of the exponential step is fixed,
+ * half random, so retries never come back sooner than half the step and never all at once.
+ */
+export function backoffDelay(attempt: number, retry: Pick<RetrySettings, 'initialDelayMs' | 'maxDelayMs'>, random: () => number = Math.random): number {
+  const exponent = Math.min(Math.max(attempt - 1, 0), 30);
+  const step = Math.min(retry.maxDelayMs, retry.initialDelayMs * 2 ** exponent);
+  return Math.round(step / 2 + (random() * step) / 2);
+}

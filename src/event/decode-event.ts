@@ -1,0 +1,63 @@
+import { readFileSync } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { EVENT_TYPES, type PatientEvent } from './patient-event.js';
+import { EVENT_SCHEMA_FILE } from '../package-paths.js';
+
+/**
+ * Buffer -> PatientEvent, or the precise reason it is not one (CONTRACT.md section 2,
+ * "Bad input"). Reasons name the offending path and rule, never a value: they end up in
+ * logs and in the dead letter's `x-mllp-reason` header.
+ */
+export type DecodeResult = { ok: true; event: PatientEvent } | { ok: false; reason: string };
+
+export type EventDecoder = (body: Buffer) => DecodeResult;
+
+/** Compiles the shipped JSON Schema once; the returned decoder is cheap per event. */
+export function createEventDecoder(options: { maxMessageBytes: number; schemaFile?: string }): EventDecoder {
+  const schema = JSON.parse(readFileSync(options.schemaFile ?? EVENT_SCHEMA_FILE, 'utf8')) as object;
+  const validate = new Ajv({ allErrors: false, strict: true, strictRequired: false, allowUnionTypes: true }).compile(schema);
+  return (body) => decodeEvent(body, options.maxMessageBytes, validate);
+}
+
+function decodeEvent(body: Buffer, maxMessageBytes: number, validate: ValidateFunction): DecodeResult {
+  if (body.length > maxMessageBytes) {
+    return fail(`body is ${body.length} bytes, over amqp.maxMessageBytes (${maxMessageBytes})`);
+  }
+  if (!isUtf8(body)) return fail('body is not valid UTF-8');
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch {
+    return fail('body is not JSON');
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return fail('body is not a JSON object');
+  const candidate = value as Record<string, unknown>;
+  // Checked before the schema so the commonest producer mistakes get a sentence of their own.
+  if (candidate.type === undefined) return fail('type is required');
+  if (typeof candidate.type !== 'string' || !(EVENT_TYPES as readonly string[]).includes(candidate.type)) {
+    return fail(`type is not one of ${EVENT_TYPES.join(', ')}`);
+  }
+  if ((candidate.type === 'merge' || candidate.type === 'unmerge') && !(Array.isArray(candidate.replaced) && candidate.replaced.length > 0)) {
+    return fail(`${candidate.type} event has no replaced record (replaced must list at least one)`);
+  }
+  if (!validate(value)) return fail(describeSchemaError(validate.errors?.[0]));
+  return { ok: true, event: value as unknown as PatientEvent };
+}
+
+function describeSchemaError(error: ErrorObject | undefined): string {
+  if (!error) return 'does not match the patient event schema';
+  const path = error.instancePath === '' ? 'event' : error.instancePath.slice(1).replaceAll('/', '.');
+  if (error.keyword === 'contains' && /(^|\.)identifier$/.test(path)) {
+    return `${path}: no identifier has both a value and an authority (system or assigner.display); PID-3 needs an assigning authority`;
+  }
+  if (error.keyword === 'required') {
+    return `${path === 'event' ? '' : `${path}.`}${(error.params as { missingProperty: string }).missingProperty} is required`;
+  }
+  if (error.keyword === 'pattern') return `${path} has the wrong format`;
+  return `${path} ${error.message ?? 'is invalid'}`;
+}
+
+function fail(reason: string): DecodeResult {
+  return { ok: false, reason };
+}

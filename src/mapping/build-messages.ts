@@ -1,0 +1,69 @@
+import type { FhirPatient, PatientEvent } from '../event/patient-event.js';
+import type { BuildTime, MappingProfile, OutboundMessage, Trigger } from './profile.js';
+import { message, SEGMENT_TERMINATOR } from '../hl7/segment.js';
+import { formatHl7Timestamp } from '../hl7/timestamp.js';
+import { controlIdFor } from './control-id.js';
+import { evnSegment } from './evn.js';
+import { authoritiesBySystem } from './identifiers.js';
+import { mrgSegment } from './mrg.js';
+import { hasNonAscii, mshHasNonAscii, mshSegment } from './msh.js';
+import { pidSegment } from './pid.js';
+import { pv1Segment } from './pv1.js';
+
+export type MappingResult =
+  | { kind: 'messages'; messages: OutboundMessage[] }
+  /** `reason` names the event type and trigger only: never patient data (it is logged). */
+  | { kind: 'skipped'; reason: string };
+
+/**
+ * PatientEvent -> the ADT messages for one subscription (CONTRACT.md section 4,
+ * HL7-OUTBOUND.md). Pure: the clock reading comes in as `time` (MSH-7 and EVN-2 of every
+ * message of the call), MSH-10 from {@link controlIdFor}, nothing else varies, so the
+ * same inputs always give the same bytes.
+ *
+ * - The trigger is `profile.triggers[event.type]`; `skip` -> `skipped`.
+ * - A01/A04/A08/A28/A31: MSH EVN PID PV1 for `patient` (index 0). For an `unmerge`, then
+ *   one more message per `replaced` record (index 1..n), with that record in PID and
+ *   `PV1|1|N` (the event's visit belongs to the surviving patient).
+ * - A38: MSH EVN PID PV1 (PV1-2 `P`), index 0.
+ * - A40: MSH EVN PID MRG, one message per `replaced` record in order, index = its position;
+ *   `skipped` when there is none (the envelope validator should have refused the event).
+ *
+ * Does not throw for odd optional data: fields it cannot map are left empty. It relies on
+ * the envelope validator for the required parts (id, type, occurredAt, patient).
+ */
+export function buildMessages(event: PatientEvent, profile: MappingProfile, time: BuildTime): MappingResult {
+  const trigger = profile.triggers[event.type] as Trigger | 'skip' | undefined;
+  if (trigger === undefined) return { kind: 'skipped', reason: 'no trigger for this event type' };
+  if (trigger === 'skip') return { kind: 'skipped', reason: `no trigger for ${event.type} (trigger table: skip)` };
+
+  const builtAt = formatHl7Timestamp(time.now, time.utcOffsetMinutes);
+  const evn = evnSegment(event, trigger, profile.version, builtAt);
+  const build = (index: number, body: string): OutboundMessage => {
+    const controlId = controlIdFor(event.id, profile.subscription, index);
+    const nonAscii = hasNonAscii(body) || mshHasNonAscii(profile);
+    return { trigger, controlId, text: mshSegment(profile, trigger, builtAt, controlId, nonAscii) + SEGMENT_TERMINATOR + body };
+  };
+
+  if (trigger === 'A40') {
+    const replaced = event.replaced ?? [];
+    if (replaced.length === 0) return { kind: 'skipped', reason: `no replaced record for A40 (${event.type})` };
+    const pid = pidSegment(event.patient, profile);
+    const survivorAuthorities = authoritiesBySystem(event.patient.identifier, profile.assigningAuthorities);
+    return {
+      kind: 'messages',
+      messages: replaced.map((record, i) =>
+        build(i, message([evn, pid, mrgSegment(record, survivorAuthorities, profile.assigningAuthorities)])),
+      ),
+    };
+  }
+
+  const patientMessage = (patient: FhirPatient, index: number, withVisit: boolean): OutboundMessage =>
+    build(index, message([evn, pidSegment(patient, profile), pv1Segment(trigger, withVisit ? event.visit : undefined, profile)]));
+
+  const messages = [patientMessage(event.patient, 0, true)];
+  if (event.type === 'unmerge' && trigger !== 'A38') {
+    event.replaced?.forEach((record, i) => messages.push(patientMessage(record, i + 1, false)));
+  }
+  return { kind: 'messages', messages };
+}

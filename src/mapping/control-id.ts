@@ -1,0 +1,59 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * MSH-10, the message control id (CONTRACT.md section 4): derived only from
+ * (event id, subscription, index), so every resend and every redelivery of the same event
+ * to the same subscription carries the same MSH-10 and the receiver can de-duplicate.
+ * `index` is 0 for a single message; for A40 it is the position of the replaced record,
+ * for an unmerge 0 for the surviving patient and 1..n for the restored records.
+ *
+ * Format: exactly 20 characters of upper-case Crockford base32 (`0-9A-Z` without I L O U),
+ * i.e. the first 100 bits of SHA-256 over an unambiguous encoding of the three inputs:
+ * a version tag, then each string as its UTF-16 code-unit count (uint32 BE) followed by its
+ * UTF-16LE code units (injective for every JS string, lone surrogates included), then the
+ * index (uint32 BE). Different inputs give different ids except for a 2^-100-level chance
+ * of a hash collision. Changing this encoding changes every id: bump the tag and treat it
+ * as a contract change (receivers de-duplicate on it).
+ *
+ * Throws RangeError when `index` is not an integer in [0, 2^32): a programming error.
+ */
+export function controlIdFor(eventId: string, subscription: string, index: number): string {
+  if (!Number.isInteger(index) || index < 0 || index > 0xffff_ffff) {
+    throw new RangeError('controlIdFor: index must be an integer in [0, 2^32)');
+  }
+  // One buffer, one update: each update() call costs about as much as hashing these bytes.
+  const input = Buffer.allocUnsafe(TAG.length + 12 + 2 * (eventId.length + subscription.length));
+  let offset = TAG.copy(input, 0);
+  offset = writeLengthPrefixed(input, offset, eventId);
+  offset = writeLengthPrefixed(input, offset, subscription);
+  input.writeUInt32BE(index, offset);
+  return crockford100(createHash('sha256').update(input).digest());
+}
+
+export const CONTROL_ID_LENGTH = 20;
+
+const TAG = Buffer.from('mllp-dispatcher/MSH-10/v1\0', 'latin1');
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/** Writes `s` as uint32 BE code-unit count + UTF-16LE code units; returns the next offset. */
+function writeLengthPrefixed(target: Buffer, offset: number, s: string): number {
+  const next = target.writeUInt32BE(s.length, offset);
+  return next + target.write(s, next, 'utf16le');
+}
+
+/** The first CONTROL_ID_LENGTH * 5 bits of `bytes`, most significant first, in Crockford base32. */
+function crockford100(bytes: Buffer): string {
+  let out = '';
+  let buffer = 0;
+  let bits = 0;
+  let i = 0;
+  while (out.length < CONTROL_ID_LENGTH) {
+    if (bits < 5) {
+      buffer = ((buffer << 8) | (bytes[i++] ?? 0)) & 0xffff;
+      bits += 8;
+    }
+    bits -= 5;
+    out += CROCKFORD.charAt((buffer >>> bits) & 31);
+  }
+  return out;
+}

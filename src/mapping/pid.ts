@@ -1,0 +1,125 @@
+import {
+  MOTHERS_MAIDEN_NAME_URL,
+  type FhirCodeableConcept,
+  type FhirCommunication,
+  type FhirPatient,
+} from '../event/patient-event.js';
+import type { MappingProfile } from './profile.js';
+import { escapeHl7 } from '../hl7/escape.js';
+import { segment } from '../hl7/segment.js';
+import { fhirDateToHl7 } from '../hl7/timestamp.js';
+import { addressList } from './addresses.js';
+import { identifierList } from './identifiers.js';
+import { nameList } from './names.js';
+import { telecomFields } from './telecom.js';
+import { codeTable } from './code-table.js';
+
+/**
+ * The PID segment from a FHIR Patient (HL7-OUTBOUND.md, PID table). Pure; every value
+ * escaped; optional data that does not parse (a malformed birthDate) leaves its field
+ * empty rather than failing the message. Fields not in the table stay empty.
+ */
+export function pidSegment(patient: FhirPatient, profile: MappingProfile): string {
+  const telecom = telecomFields(patient.telecom, profile.version);
+  const deceasedAt = patient.deceasedDateTime;
+  return segment('PID', [
+    '1', // PID-1 set id
+    undefined, // PID-2 (deprecated patient id)
+    identifierList(patient.identifier, profile.assigningAuthorities), // PID-3
+    undefined, // PID-4
+    nameList(patient.name), // PID-5
+    mothersMaidenName(patient), // PID-6
+    patient.birthDate ? fhirDateToHl7(patient.birthDate) : undefined, // PID-7
+    gender(patient.gender), // PID-8
+    undefined, // PID-9
+    undefined, // PID-10
+    addressList(patient.address), // PID-11
+    undefined, // PID-12
+    telecom.home, // PID-13
+    telecom.business, // PID-14
+    primaryLanguage(patient.communication), // PID-15
+    maritalStatus(patient.maritalStatus), // PID-16
+    undefined, // PID-17
+    undefined, // PID-18
+    undefined, // PID-19
+    undefined, // PID-20
+    undefined, // PID-21
+    undefined, // PID-22
+    undefined, // PID-23
+    multipleBirthIndicator(patient), // PID-24
+    patient.multipleBirthInteger !== undefined ? String(patient.multipleBirthInteger) : undefined, // PID-25
+    undefined, // PID-26
+    undefined, // PID-27
+    undefined, // PID-28
+    deceasedAt ? fhirDateToHl7(deceasedAt) : undefined, // PID-29
+    deceasedAt || patient.deceasedBoolean === true ? 'Y' : patient.deceasedBoolean === false ? 'N' : undefined, // PID-30
+  ]);
+}
+
+/** Patient.gender -> PID-8 (table 0001). */
+const gender = codeTable({ male: 'M', female: 'F', other: 'O', unknown: 'U' });
+
+/** PID-6: the family name only (XPN-1) from the first patient-mothersMaidenName extension. */
+function mothersMaidenName(patient: FhirPatient): string | undefined {
+  const value = patient.extension?.find((e) => e.url === MOTHERS_MAIDEN_NAME_URL)?.valueString;
+  return value ? escapeHl7(value) : undefined;
+}
+
+/**
+ * PID-15 (a single CE, CE-1 = the code): the language of the first communication marked
+ * `preferred`, else of the first communication that has a coded language.
+ */
+function primaryLanguage(communication: readonly FhirCommunication[] | undefined): string | undefined {
+  if (!communication || communication.length === 0) return undefined;
+  const chosen = communication.find((c) => c.preferred === true && c.language?.coding?.[0]?.code) ?? communication.find((c) => c.language?.coding?.[0]?.code);
+  const code = chosen?.language?.coding?.[0]?.code;
+  return code ? escapeHl7(code) : undefined;
+}
+
+const V2_MARITAL_STATUS = 'http://terminology.hl7.org/CodeSystem/v2-0002';
+const V3_MARITAL_STATUS = 'http://terminology.hl7.org/CodeSystem/v3-MaritalStatus';
+const V3_NULL_FLAVOR = 'http://terminology.hl7.org/CodeSystem/v3-NullFlavor';
+
+/**
+ * FHIR's maritalStatus codes are v3 MaritalStatus (+ NullFlavor UNK); v2 table 0002 uses
+ * some of the same letters for other meanings (v3 `U` unmarried is v2 `B`; v2 `U` is
+ * unknown). Translated per HL7's v3 -> v2 concept map; `P` (polygamous) has no v2 code.
+ */
+const v3ToV2MaritalStatus = codeTable({
+  A: 'N', // annulled
+  C: 'C', // common law
+  D: 'D', // divorced
+  I: 'I', // interlocutory
+  L: 'E', // legally separated
+  M: 'M', // married
+  S: 'S', // never married -> single
+  T: 'P', // domestic partner
+  U: 'B', // unmarried
+  W: 'W', // widowed
+  UNK: 'U', // unknown
+});
+
+/**
+ * PID-16 (CE-1 = the code): a coding from v2 table 0002 is sent as is; else the first
+ * v3 MaritalStatus / NullFlavor coding, translated (left out when it has no v2 code);
+ * else the first coding's code as is (a local code system: the receiver's business).
+ */
+function maritalStatus(concept: FhirCodeableConcept | undefined): string | undefined {
+  const codings = concept?.coding;
+  if (!codings || codings.length === 0) return undefined;
+  let code: string | undefined;
+  const v2 = codings.find((c) => c.system === V2_MARITAL_STATUS && c.code);
+  if (v2) {
+    code = v2.code;
+  } else {
+    const v3 = codings.find((c) => (c.system === V3_MARITAL_STATUS || c.system === V3_NULL_FLAVOR) && c.code);
+    code = v3 ? v3ToV2MaritalStatus(v3.code) : codings[0]?.code;
+  }
+  return code ? escapeHl7(code) : undefined;
+}
+
+/** PID-24: `Y`/`N` from multipleBirthBoolean; `Y` when only a birth order (PID-25) is given. */
+function multipleBirthIndicator(patient: FhirPatient): string | undefined {
+  if (patient.multipleBirthBoolean !== undefined) return patient.multipleBirthBoolean ? 'Y' : 'N';
+  return patient.multipleBirthInteger !== undefined ? 'Y' : undefined;
+}

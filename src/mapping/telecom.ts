@@ -1,0 +1,93 @@
+import type { FhirContactPoint } from '../event/patient-event.js';
+import type { Hl7Version } from './profile.js';
+import { escapeHl7 } from '../hl7/escape.js';
+import { components, repetitions } from '../hl7/segment.js';
+
+/** FHIR `ContactPoint` -> HL7 XTN (PID-13, PID-14). All returned strings are encoded HL7. */
+
+export interface TelecomFields {
+  /** PID-13, phone number - home. */
+  home: string;
+  /** PID-14, phone number - business. */
+  business: string;
+}
+
+/**
+ * XTN per version (HL7-OUTBOUND.md PID-13/14 row):
+ * - e-mail (both versions): `^NET^Internet^address` (XTN-4);
+ * - 2.5 numbers: `^use^equipment^^^^^^^^^number` (XTN-12, XTN-1 is deprecated in 2.5);
+ * - 2.3.1 numbers: `number^use^equipment` (XTN-1; XTN-12 does not exist before 2.5).
+ * The number is sent as given (no reformatting).
+ *
+ * XTN-2 use (table 0201) / XTN-3 equipment (table 0202), where the table is silent:
+ * - phone: home/no use -> PRN^PH, work -> WPN^PH, mobile -> PRS^CP, temp -> ORN^PH;
+ * - sms: a number that takes text messages, i.e. a cellular one: equipment CP, use as
+ *   for phone (work -> WPN, else PRS);
+ * - fax: equipment FX, use as for phone; pager: BPN^BP;
+ * - `url` and `other` are not telecommunication numbers or addresses: left out, as is
+ *   any contact point with use `old` (no longer valid) or without a value.
+ * Returns undefined when the contact point is left out.
+ */
+export function xtn(point: FhirContactPoint, version: Hl7Version): string | undefined {
+  const value = point.value;
+  if (!value || point.use === 'old') return undefined;
+  switch (point.system) {
+    case 'email':
+      return components(undefined, 'NET', 'Internet', escapeHl7(value));
+    case 'phone':
+      return number(value, phoneUse(point), point.use === 'mobile' ? 'CP' : 'PH', version);
+    case 'sms':
+      return number(value, point.use === 'work' ? 'WPN' : 'PRS', 'CP', version);
+    case 'fax':
+      return number(value, phoneUse(point), 'FX', version);
+    case 'pager':
+      return number(value, 'BPN', 'BP', version);
+    default:
+      return undefined; // url, other, or no system
+  }
+}
+
+/**
+ * PID-13 / PID-14: contact points with use `work` go to PID-14 (business), all others to
+ * PID-13 (home) — so a work e-mail is in PID-14 and a home e-mail in PID-13. Within each
+ * field, contact points with a `rank` come first, lowest rank first (FHIR: 1 = most
+ * preferred; HL7: the first repetition is the primary one); the rest keep their order.
+ */
+export function telecomFields(points: readonly FhirContactPoint[] | undefined, version: Hl7Version): TelecomFields {
+  if (!points || points.length === 0) return { home: '', business: '' };
+  const ordered = points.some((p) => p.rank !== undefined) ? [...points].sort(byRank) : points;
+  const home: string[] = [];
+  const business: string[] = [];
+  for (const point of ordered) {
+    const encoded = xtn(point, version);
+    if (encoded !== undefined) (point.use === 'work' ? business : home).push(encoded);
+  }
+  return { home: repetitions(home), business: repetitions(business) };
+}
+
+function phoneUse(point: FhirContactPoint): string {
+  switch (point.use) {
+    case 'work':
+      return 'WPN';
+    case 'mobile':
+      return 'PRS';
+    case 'temp':
+      return 'ORN';
+    default:
+      return 'PRN';
+  }
+}
+
+function number(value: string, use: string, equipment: string, version: Hl7Version): string {
+  const encoded = escapeHl7(value);
+  return version === '2.3.1'
+    ? components(encoded, use, equipment)
+    : components(undefined, use, equipment, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, encoded);
+}
+
+/** Array.prototype.sort is stable, so equal ranks (and unranked points) keep their order. */
+function byRank(a: FhirContactPoint, b: FhirContactPoint): number {
+  const rankA = a.rank ?? Number.POSITIVE_INFINITY;
+  const rankB = b.rank ?? Number.POSITIVE_INFINITY;
+  return rankA === rankB ? 0 : rankA < rankB ? -1 : 1;
+}

@@ -1,0 +1,73 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+
+export interface Readiness {
+  ready: boolean;
+  [key: string]: unknown;
+}
+
+export interface HealthServerOptions {
+  port: number;
+  host: string;
+  registry: Registry;
+  readiness: () => Readiness;
+}
+
+/**
+ * `GET /healthz`: the process is alive and its event loop turns (always 200).
+ * `GET /readyz`: 200 only when ready (see Daemon.readiness); the JSON body says, per
+ * subscription, what is wrong.
+ * `GET /metrics`: Prometheus text format.
+ */
+export class HealthServer {
+  private readonly server: http.Server;
+
+  constructor(private readonly options: HealthServerOptions) {
+    this.server = http.createServer((request, response) => void this.handle(request, response));
+    this.server.keepAliveTimeout = 5_000;
+  }
+
+  async listen(): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.port, this.options.host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    const path = (request.url ?? '/').split('?')[0];
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      send(response, 405, 'text/plain', 'method not allowed\n');
+      return;
+    }
+    if (path === '/healthz') {
+      send(response, 200, 'application/json', '{"status":"ok"}\n');
+    } else if (path === '/readyz') {
+      const readiness = this.options.readiness();
+      send(response, readiness.ready ? 200 : 503, 'application/json', `${JSON.stringify(readiness)}\n`);
+    } else if (path === '/metrics') {
+      try {
+        send(response, 200, this.options.registry.contentType, await this.options.registry.metrics());
+      } catch {
+        send(response, 500, 'text/plain', 'metrics collection failed\n');
+      }
+    } else {
+      send(response, 404, 'text/plain', 'not found\n');
+    }
+  }
+}
+
+function send(response: http.ServerResponse, status: number, contentType: string, body: string): void {
+  response.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store' });
+  response.end(body);
+}

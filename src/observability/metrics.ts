@@ -1,0 +1,161 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { OUTCOMES } from '../delivery/outcomes.js';
+import { SUPPORTED_TRIGGERS } from '../mapping/profile.js';
+
+/**
+ * The daemon's Prometheus metrics. Every series is labelled by `subscription` (and fixed
+ * vocabularies: outcome, trigger, queue, certificate), never by anything from an event.
+ */
+export class DispatcherMetrics {
+  readonly registry = new Registry();
+  readonly events: Counter<'subscription' | 'outcome'>;
+  readonly messagesSent: Counter<'subscription' | 'trigger'>;
+  readonly attempts: Counter<'subscription' | 'outcome'>;
+  readonly retries: Counter<'subscription' | 'outcome'>;
+  readonly deadLetters: Counter<'subscription' | 'outcome'>;
+  readonly ackLatency: Histogram<'subscription'>;
+  readonly ignoredFrames: Counter<'subscription' | 'reason'>;
+  readonly receiverConnections: Gauge<'subscription'>;
+  readonly receiverReachable: Gauge<'subscription'>;
+  readonly brokerConnected: Gauge<'subscription'>;
+  readonly consuming: Gauge<'subscription'>;
+  readonly lastAccepted: Gauge<'subscription'>;
+  readonly queueMessages: Gauge<'subscription' | 'queue'>;
+  readonly oldestEventAge: Gauge<'subscription'>;
+  readonly inFlightEvents: Gauge<'subscription'>;
+  readonly certificateExpiry: Gauge<'subscription' | 'certificate'>;
+  private readonly probes = new Map<string, { oldestReceivedAt(): number | undefined; depth: number }>();
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'mllp_dispatcher_process_' });
+    this.events = new Counter({
+      name: 'mllp_events_total',
+      help: 'Events settled, by outcome (accepted, application-error, rejected, uncertain, unreachable, invalid-ack, invalid-event, expired, filtered, skipped).',
+      labelNames: ['subscription', 'outcome'],
+      registers,
+    });
+    this.messagesSent = new Counter({
+      name: 'mllp_messages_sent_total',
+      help: 'HL7 messages written to the receiver (every attempt), by trigger.',
+      labelNames: ['subscription', 'trigger'],
+      registers,
+    });
+    this.attempts = new Counter({
+      name: 'mllp_send_attempts_total',
+      help: 'Send attempts by what came of them.',
+      labelNames: ['subscription', 'outcome'],
+      registers,
+    });
+    this.retries = new Counter({
+      name: 'mllp_retries_total',
+      help: 'Send attempts that will be retried, by the outcome that caused the retry.',
+      labelNames: ['subscription', 'outcome'],
+      registers,
+    });
+    this.deadLetters = new Counter({
+      name: 'mllp_dead_letters_total',
+      help: 'Events published to the dead-letter exchange, by outcome.',
+      labelNames: ['subscription', 'outcome'],
+      registers,
+    });
+    this.ackLatency = new Histogram({
+      name: 'mllp_ack_latency_seconds',
+      help: 'Time from writing a message to reading its ACK.',
+      labelNames: ['subscription'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.ignoredFrames = new Counter({
+      name: 'mllp_ignored_frames_total',
+      help: 'Frames from the receiver that answered nothing in flight (duplicate or unsolicited ACKs).',
+      labelNames: ['subscription', 'reason'],
+      registers,
+    });
+    this.receiverConnections = new Gauge({
+      name: 'mllp_receiver_connections',
+      help: 'Open MLLP connections to the receiver (one per lane at most).',
+      labelNames: ['subscription'],
+      registers,
+    });
+    this.receiverReachable = new Gauge({
+      name: 'mllp_receiver_up',
+      help: '1 unless the last attempt to reach the receiver failed to connect.',
+      labelNames: ['subscription'],
+      registers,
+    });
+    this.brokerConnected = new Gauge({
+      name: 'mllp_broker_connected',
+      help: '1 while the subscription has a connection to RabbitMQ.',
+      labelNames: ['subscription'],
+      registers,
+    });
+    this.consuming = new Gauge({
+      name: 'mllp_subscription_consuming',
+      help: '1 while the subscription consumes its queue.',
+      labelNames: ['subscription'],
+      registers,
+    });
+    this.lastAccepted = new Gauge({
+      name: 'mllp_last_accepted_timestamp_seconds',
+      help: 'Unix time of the last message the receiver accepted.',
+      labelNames: ['subscription'],
+      registers,
+    });
+    this.queueMessages = new Gauge({
+      name: 'mllp_queue_messages',
+      help: 'Messages ready in the subscription queue (queue="events") and its dead-letter queue (queue="dead"), polled from the broker.',
+      labelNames: ['subscription', 'queue'],
+      registers,
+    });
+    this.certificateExpiry = new Gauge({
+      name: 'mllp_tls_certificate_expiry_timestamp_seconds',
+      help: 'notAfter of the TLS certificates in use (certificate="client" ours, "server" the receiver\'s).',
+      labelNames: ['subscription', 'certificate'],
+      registers,
+    });
+    const probes = this.probes;
+    this.oldestEventAge = new Gauge({
+      name: 'mllp_oldest_event_age_seconds',
+      help: 'Age of the oldest event received and not yet settled (0 when none): grows while a feed is stalled.',
+      labelNames: ['subscription'],
+      registers,
+      collect() {
+        const now = Date.now();
+        for (const [subscription, probe] of probes) {
+          const oldest = probe.oldestReceivedAt();
+          this.set({ subscription }, oldest === undefined ? 0 : (now - oldest) / 1000);
+        }
+      },
+    });
+    this.inFlightEvents = new Gauge({
+      name: 'mllp_stream_events',
+      help: 'Events received and not yet settled.',
+      labelNames: ['subscription'],
+      registers,
+      collect() {
+        for (const [subscription, probe] of probes) this.set({ subscription }, probe.depth);
+      },
+    });
+  }
+
+  /** Registers the stream whose backlog the age and depth gauges report. */
+  watchStream(subscription: string, probe: { oldestReceivedAt(): number | undefined; depth: number }): void {
+    this.probes.set(subscription, probe);
+  }
+
+  /** Removes every series of a subscription (it was removed by a live reload). */
+  forget(subscription: string): void {
+    this.probes.delete(subscription);
+    for (const metric of [this.ackLatency, this.receiverConnections, this.receiverReachable, this.brokerConnected, this.consuming, this.lastAccepted, this.oldestEventAge, this.inFlightEvents]) {
+      metric.remove({ subscription });
+    }
+    for (const outcome of OUTCOMES) {
+      for (const metric of [this.events, this.attempts, this.retries, this.deadLetters]) metric.remove({ subscription, outcome });
+    }
+    for (const trigger of SUPPORTED_TRIGGERS) this.messagesSent.remove({ subscription, trigger });
+    for (const queue of ['events', 'dead']) this.queueMessages.remove({ subscription, queue });
+    for (const certificate of ['client', 'server']) this.certificateExpiry.remove({ subscription, certificate });
+    for (const reason of ['duplicate-ack', 'unsolicited']) this.ignoredFrames.remove({ subscription, reason });
+  }
+}

@@ -1,0 +1,157 @@
+import type { Logger } from 'pino';
+import type { AmqpSession, Delivery } from '../amqp/amqp-session.js';
+import type { Outcome } from '../delivery/outcomes.js';
+
+/** How an event ended, as far as the broker and the receipt are concerned. */
+export interface Settlement {
+  outcome: Outcome;
+  /** `dead-letter`: publish to the dead-letter exchange (confirmed) before acking. */
+  action: 'ack' | 'dead-letter';
+  eventId: string | null;
+  controlId: string | null;
+  trigger: string | null;
+  ackCode: string | null;
+  attempts: number;
+  latencyMs: number | null;
+  /** Log-safe reason; becomes `x-mllp-reason` of a dead letter. */
+  reason: string | null;
+}
+
+/** The receipt published to `mllp.receipts` with routing key `<subscription>.<outcome>` (CONTRACT.md section 5). */
+export interface Receipt {
+  eventId: string | null;
+  subscription: string;
+  controlId: string | null;
+  trigger: string | null;
+  outcome: Outcome;
+  ackCode: string | null;
+  attempts: number;
+  latencyMs: number | null;
+  at: string;
+}
+
+export interface SettlerOptions {
+  subscription: string;
+  session: AmqpSession;
+  deadLetterExchange: string;
+  receiptsExchange: string;
+  receipts: boolean;
+  logger: Logger;
+  /** Called when an event could not be acknowledged because its channel is gone. */
+  onStale?: (delivery: Delivery, settlement: Settlement) => void;
+}
+
+/**
+ * Settles AMQP deliveries. The acknowledgement is always the last step: a dead letter and a
+ * receipt are published with publisher confirms first, and only when the broker has
+ * confirmed both is the event acked. If a publish fails, the event is not acked and the
+ * connection is restarted, so the broker redelivers the event: it is never lost, at worst
+ * sent again with the same MSH-10.
+ */
+export class Settler {
+  private pendingCount = 0;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(private readonly options: SettlerOptions) {}
+
+  get pending(): number {
+    return this.pendingCount;
+  }
+
+  settle(delivery: Delivery, settlement: Settlement): void {
+    const { session, subscription } = this.options;
+    if (!session.isCurrent(delivery.generation)) {
+      // The channel it came on is gone; the broker redelivers it. Publishing now would only
+      // fail, or worse, dead-letter an event that is also back in the queue.
+      this.options.onStale?.(delivery, settlement);
+      return;
+    }
+    const publishes: Array<Promise<void>> = [];
+    if (settlement.action === 'dead-letter') {
+      publishes.push(
+        session.publish(this.options.deadLetterExchange, subscription, delivery.message.content, deadLetterProperties(delivery, settlement, subscription)),
+      );
+    }
+    if (this.options.receipts) {
+      const receipt: Receipt = {
+        eventId: settlement.eventId,
+        subscription,
+        controlId: settlement.controlId,
+        trigger: settlement.trigger,
+        outcome: settlement.outcome,
+        ackCode: settlement.ackCode,
+        attempts: settlement.attempts,
+        latencyMs: settlement.latencyMs,
+        at: new Date().toISOString(),
+      };
+      publishes.push(
+        session.publish(this.options.receiptsExchange, `${subscription}.${settlement.outcome}`, Buffer.from(JSON.stringify(receipt)), {
+          contentType: 'application/json',
+          persistent: true,
+          ...(settlement.eventId ? { correlationId: settlement.eventId } : {}),
+        }),
+      );
+    }
+    if (publishes.length === 0) {
+      this.ack(delivery, settlement);
+      return;
+    }
+    this.pendingCount++;
+    Promise.all(publishes)
+      .then(
+        () => this.ack(delivery, settlement),
+        (error: Error) => {
+          this.options.logger.error(
+            { eventId: settlement.eventId, outcome: settlement.outcome, err: error.message },
+            'broker did not confirm a dead letter or receipt; the event stays unacknowledged and will be redelivered',
+          );
+          session.restart('publish not confirmed');
+        },
+      )
+      .finally(() => {
+        if (--this.pendingCount === 0) {
+          const waiters = this.idleWaiters;
+          this.idleWaiters = [];
+          for (const wake of waiters) wake();
+        }
+      });
+  }
+
+  requeue(delivery: Delivery): void {
+    this.options.session.requeue(delivery);
+  }
+
+  /** Resolves when no publish is waiting for its confirm. */
+  idle(): Promise<void> {
+    if (this.pendingCount === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private ack(delivery: Delivery, settlement: Settlement): void {
+    if (!this.options.session.ack(delivery)) this.options.onStale?.(delivery, settlement);
+  }
+}
+
+function deadLetterProperties(delivery: Delivery, settlement: Settlement, subscription: string) {
+  const original = delivery.message.properties;
+  return {
+    persistent: true,
+    contentType: original.contentType ?? 'application/json',
+    ...(original.contentEncoding ? { contentEncoding: original.contentEncoding } : {}),
+    ...(original.messageId ? { messageId: original.messageId } : {}),
+    ...(original.correlationId ? { correlationId: original.correlationId } : {}),
+    ...(original.timestamp ? { timestamp: original.timestamp } : {}),
+    ...(original.type ? { type: original.type } : {}),
+    headers: {
+      ...(original.headers ?? {}),
+      'x-mllp-outcome': settlement.outcome,
+      'x-mllp-reason': settlement.reason ?? settlement.outcome,
+      'x-mllp-ack-code': settlement.ackCode ?? '',
+      'x-mllp-attempts': settlement.attempts,
+      'x-mllp-control-id': settlement.controlId ?? '',
+      'x-mllp-subscription': subscription,
+      'x-mllp-routing-key': delivery.message.fields.routingKey,
+      'x-mllp-dead-lettered-at': new Date().toISOString(),
+    },
+  };
+}

@@ -1,0 +1,346 @@
+import type { Logger } from 'pino';
+import { AmqpSession, type Delivery, type SessionState } from '../amqp/amqp-session.js';
+import { declareTopology, deadLetterQueueName, queueName } from '../amqp/topology.js';
+import type { AppConfig } from '../config/load-config.js';
+import type { SubscriptionConfig } from '../config/subscription.js';
+import type { EventDecoder } from '../event/decode-event.js';
+import type { PatientEvent } from '../event/patient-event.js';
+import { buildMessages } from '../mapping/build-messages.js';
+import type { OutboundMessage } from '../mapping/profile.js';
+import { routeEvent } from '../routing/route-event.js';
+import { patientKey } from '../routing/patient-key.js';
+import { OrderedDispatcher } from '../delivery/ordered-dispatcher.js';
+import type { AttemptReport, DeliveryJob, JobResult } from '../delivery/job.js';
+import { MllpClient, type MllpClientOptions, type MllpSender } from '../transport/mllp-client.js';
+import { describeEndpoint } from '../transport/endpoint.js';
+import type { DispatcherMetrics } from '../observability/metrics.js';
+import { FailureLog } from '../observability/failure-log.js';
+import { Settler, type Settlement } from './settler.js';
+
+export interface SubscriptionRunnerOptions {
+  subscription: SubscriptionConfig;
+  amqp: AppConfig['amqp'];
+  logger: Logger;
+  metrics: DispatcherMetrics;
+  /** `log.phi`: HL7 bodies at debug level and receiver error texts may be logged. */
+  phi: boolean;
+  decodeEvent: EventDecoder;
+  /** The broker refuses our topology: stop the daemon with exit 78. */
+  onFatal: (error: Error) => void;
+  createSender?: (options: MllpClientOptions) => MllpSender;
+  now?: () => Date;
+  /** How often queue depths are polled from the broker. */
+  queuePollMs?: number;
+}
+
+export interface SubscriptionStatus {
+  name: string;
+  broker: SessionState;
+  consuming: boolean;
+  receiverConnections: number;
+  receiverUp: boolean;
+  eventsInFlight: number;
+}
+
+/** An event in the stream, with the AMQP delivery to settle when it is done. */
+interface SubscriptionJob extends DeliveryJob {
+  readonly delivery: Delivery;
+}
+
+/** How many events acknowledged by the receiver but not by us (connection lost) are remembered. */
+const ACCEPTED_UNACKED_KEPT = 10_000;
+
+/**
+ * Runs one subscription: its broker session, its ordered delivery stream and its
+ * receiver connections. Nothing is shared with other subscriptions, so a receiver that is
+ * down, slow or rejecting holds up no other subscription.
+ *
+ * Per event: decode -> route (window, events, when) -> map to ADT -> send in order ->
+ * settle (ack; or dead letter then ack; receipt before ack when enabled).
+ */
+export class SubscriptionRunner {
+  readonly name: string;
+  private readonly session: AmqpSession;
+  private readonly dispatcher: OrderedDispatcher<SubscriptionJob>;
+  private readonly settler: Settler;
+  private readonly logger: Logger;
+  private readonly failures: FailureLog;
+  private readonly now: () => Date;
+  /** Event ids the receiver accepted whose AMQP ack was lost with the connection. */
+  private readonly acceptedUnacked = new Map<string, true>();
+  private receiverConnections = 0;
+  private receiverUp = true;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private stopped: Promise<void> | undefined;
+
+  constructor(private readonly options: SubscriptionRunnerOptions) {
+    const { subscription: sub, amqp, metrics } = options;
+    this.name = sub.name;
+    this.now = options.now ?? (() => new Date());
+    this.logger = options.logger.child({ subscription: sub.name });
+    this.failures = new FailureLog(this.logger);
+    const labels = { subscription: sub.name };
+    metrics.receiverConnections.set(labels, 0);
+    metrics.receiverReachable.set(labels, 1);
+    metrics.brokerConnected.set(labels, 0);
+    metrics.consuming.set(labels, 0);
+
+    this.session = new AmqpSession({
+      urls: amqp.urls,
+      connectionName: `mllp-dispatcher ${sub.name}`,
+      heartbeatSeconds: amqp.heartbeatSeconds,
+      queue: queueName(sub.name),
+      prefetch: sub.prefetch,
+      reconnect: amqp.reconnect,
+      ...(amqp.declare
+        ? {
+            declare: (channel) =>
+              declareTopology(channel, {
+                subscription: sub.name,
+                eventsExchange: amqp.exchange,
+                deadLetterExchange: amqp.deadLetterExchange,
+                receiptsExchange: amqp.receiptsExchange,
+                events: sub.events,
+                queueType: amqp.queueType,
+              }),
+          }
+        : {}),
+      onMessage: (delivery) => this.onDelivery(delivery),
+      onFatal: options.onFatal,
+      onStateChange: (state) => {
+        metrics.brokerConnected.set(labels, state === 'consuming' || state === 'cancelled' ? 1 : 0);
+        metrics.consuming.set(labels, state === 'consuming' ? 1 : 0);
+        this.logger.info({ broker: state }, `broker session ${state}`);
+      },
+      logger: this.logger,
+    });
+    this.settler = new Settler({
+      subscription: sub.name,
+      session: this.session,
+      deadLetterExchange: amqp.deadLetterExchange,
+      receiptsExchange: amqp.receiptsExchange,
+      receipts: amqp.receipts,
+      logger: this.logger,
+      onStale: (delivery, settlement) => this.onStale(delivery, settlement),
+    });
+    const createSender = options.createSender ?? ((clientOptions) => new MllpClient(clientOptions));
+    this.dispatcher = new OrderedDispatcher<SubscriptionJob>({
+      lanes: sub.lanes,
+      policy: sub.policy,
+      retry: sub.retry,
+      createSender: (lane) =>
+        createSender({
+          endpoint: sub.endpoint,
+          ...(sub.tls ? { tls: sub.tls } : {}),
+          connectTimeoutMs: sub.timeouts.connectMs,
+          ackTimeoutMs: sub.timeouts.ackMs,
+          listener: {
+            connected: (info) => {
+              metrics.receiverConnections.set(labels, ++this.receiverConnections);
+              if (info.clientCertificateExpiresAt) metrics.certificateExpiry.set({ ...labels, certificate: 'client' }, info.clientCertificateExpiresAt.getTime() / 1000);
+              if (info.serverCertificateExpiresAt) metrics.certificateExpiry.set({ ...labels, certificate: 'server' }, info.serverCertificateExpiresAt.getTime() / 1000);
+              this.logger.debug({ lane, receiver: describeEndpoint(sub.endpoint), ...info }, 'connected to the receiver');
+            },
+            disconnected: (reason) => {
+              metrics.receiverConnections.set(labels, --this.receiverConnections);
+              this.logger.debug({ lane, reason }, 'receiver connection closed');
+            },
+            ignoredFrame: (reason) => {
+              metrics.ignoredFrames.inc({ ...labels, reason });
+              this.logger.debug({ lane, reason }, 'ignored a frame that answers nothing in flight');
+            },
+          },
+        }),
+      listener: {
+        settled: (job, result) => this.onJobSettled(job, result),
+        abandoned: (job) => this.settler.requeue(job.delivery),
+        attempted: (report) => this.onAttempt(report),
+      },
+    });
+    metrics.watchStream(sub.name, this.dispatcher);
+  }
+
+  start(): void {
+    this.logger.info(
+      { receiver: describeEndpoint(this.options.subscription.endpoint), lanes: this.options.subscription.lanes, queue: queueName(this.name) },
+      'subscription starting',
+    );
+    this.session.start();
+    const pollMs = this.options.queuePollMs ?? 15_000;
+    this.pollTimer = setInterval(() => void this.pollQueueDepths(), pollMs);
+    this.pollTimer.unref();
+  }
+
+  status(): SubscriptionStatus {
+    return {
+      name: this.name,
+      broker: this.session.state,
+      consuming: this.session.state === 'consuming',
+      receiverConnections: this.receiverConnections,
+      receiverUp: this.receiverUp,
+      eventsInFlight: this.dispatcher.depth,
+    };
+  }
+
+  /**
+   * Graceful stop: cancel the consumer, requeue what has not started, give the message in
+   * flight `graceMs` to be acknowledged, wait for pending confirms, close. Idempotent.
+   */
+  stop(graceMs: number): Promise<void> {
+    this.stopped ??= (async () => {
+      clearInterval(this.pollTimer);
+      await this.session.stopConsuming();
+      await this.dispatcher.stop(graceMs);
+      await this.settler.idle();
+      await this.session.close();
+      this.logger.info('subscription stopped');
+    })();
+    return this.stopped;
+  }
+
+  private onDelivery(delivery: Delivery): void {
+    const receivedAt = Date.now();
+    const decoded = this.options.decodeEvent(delivery.message.content);
+    if (!decoded.ok) {
+      this.settleWithoutSending(delivery, 'invalid-event', 'dead-letter', decoded.reason, delivery.message.properties.messageId ?? null);
+      return;
+    }
+    const event = decoded.event;
+    if (delivery.message.fields.redelivered && this.acceptedUnacked.delete(event.id)) {
+      this.logger.info({ eventId: event.id }, 'redelivered event was already accepted by the receiver; acknowledging without resending');
+      this.settleWithoutSending(delivery, 'accepted', 'ack', null, event.id);
+      return;
+    }
+    const now = this.now();
+    const sub = this.options.subscription;
+    const route = routeEvent(event, sub, now);
+    if (route.kind !== 'deliver') {
+      this.settleWithoutSending(delivery, route.kind, 'ack', route.reason, event.id);
+      return;
+    }
+    let messages: OutboundMessage[];
+    try {
+      const mapped = buildMessages(event, sub.mapping, { now, utcOffsetMinutes: -now.getTimezoneOffset() });
+      if (mapped.kind === 'skipped') {
+        this.settleWithoutSending(delivery, 'skipped', 'ack', mapped.reason, event.id);
+        return;
+      }
+      messages = mapped.messages;
+    } catch (error) {
+      // A mapper bug must not stop the feed; the error's name only (its message could quote data).
+      this.settleWithoutSending(delivery, 'invalid-event', 'dead-letter', `could not be mapped to HL7 (${(error as Error).name})`, event.id);
+      return;
+    }
+    if (this.options.phi && this.logger.isLevelEnabled('debug')) {
+      for (const message of messages) this.logger.debug({ eventId: event.id, controlId: message.controlId, hl7: message.text }, 'built HL7 message');
+    }
+    this.dispatcher.submit(this.jobFor(event, messages, delivery, receivedAt));
+  }
+
+  private jobFor(event: PatientEvent, messages: OutboundMessage[], delivery: Delivery, receivedAt: number): SubscriptionJob {
+    const session = this.session;
+    return {
+      eventId: event.id,
+      messages,
+      laneKey: patientKey(event.patient, this.options.subscription.laneKeySystem),
+      barrier: event.type === 'merge' || event.type === 'unmerge',
+      receivedAt,
+      delivery,
+      isLive: () => session.isCurrent(delivery.generation),
+    };
+  }
+
+  private onAttempt(report: AttemptReport<SubscriptionJob>): void {
+    const { metrics } = this.options;
+    const labels = { subscription: this.name };
+    metrics.messagesSent.inc({ ...labels, trigger: report.message.trigger });
+    metrics.attempts.inc({ ...labels, outcome: report.outcome });
+    if (report.retryInMs !== undefined) metrics.retries.inc({ ...labels, outcome: report.outcome });
+    const up = report.outcome !== 'unreachable';
+    if (up !== this.receiverUp) {
+      this.receiverUp = up;
+      metrics.receiverReachable.set(labels, up ? 1 : 0);
+    }
+    const fields = {
+      eventId: report.job.eventId,
+      controlId: report.message.controlId,
+      trigger: report.message.trigger,
+      lane: report.lane,
+      attempt: report.attempt,
+      ...(report.ackCode ? { ackCode: report.ackCode } : {}),
+      ...(report.retryInMs !== undefined ? { retryInMs: report.retryInMs } : {}),
+    };
+    if (report.outcome === 'accepted') {
+      if (report.latencyMs !== undefined) metrics.ackLatency.observe(labels, report.latencyMs / 1000);
+      metrics.lastAccepted.set(labels, Date.now() / 1000);
+      this.failures.success(fields, 'receiver accepting messages again');
+      return;
+    }
+    const reason = report.reason ?? report.outcome;
+    const message =
+      report.outcome === 'unreachable'
+        ? 'receiver unreachable'
+        : report.outcome === 'uncertain'
+          ? 'no ACK from the receiver; the message will be resent with the same MSH-10 and the receiver may get it twice'
+          : `send failed: ${report.outcome}`;
+    this.failures.failure(report.outcome, reason, fields, message);
+  }
+
+  private onJobSettled(job: SubscriptionJob, result: JobResult): void {
+    this.settle(job.delivery, {
+      outcome: result.outcome,
+      action: result.action,
+      eventId: job.eventId,
+      controlId: result.controlId,
+      trigger: result.trigger,
+      ackCode: result.ackCode ?? null,
+      attempts: result.attempts,
+      latencyMs: result.latencyMs !== undefined ? Math.round(result.latencyMs * 1000) / 1000 : null,
+      reason: result.reason ?? null,
+    }, result.uncertainSends);
+  }
+
+  private settleWithoutSending(delivery: Delivery, outcome: Settlement['outcome'], action: Settlement['action'], reason: string | null, eventId: string | null): void {
+    this.settle(delivery, { outcome, action, eventId, controlId: null, trigger: null, ackCode: null, attempts: 0, latencyMs: null, reason }, 0);
+  }
+
+  private settle(delivery: Delivery, settlement: Settlement, uncertainSends: number): void {
+    const { metrics } = this.options;
+    metrics.events.inc({ subscription: this.name, outcome: settlement.outcome });
+    if (settlement.action === 'dead-letter') metrics.deadLetters.inc({ subscription: this.name, outcome: settlement.outcome });
+    const fields = {
+      eventId: settlement.eventId,
+      outcome: settlement.outcome,
+      ...(settlement.controlId ? { controlId: settlement.controlId, trigger: settlement.trigger } : {}),
+      ...(settlement.ackCode ? { ackCode: settlement.ackCode } : {}),
+      ...(settlement.attempts ? { attempts: settlement.attempts } : {}),
+      ...(settlement.latencyMs !== null ? { latencyMs: settlement.latencyMs } : {}),
+      ...(settlement.reason ? { reason: settlement.reason } : {}),
+      ...(uncertainSends > 0 ? { possibleDuplicates: uncertainSends } : {}),
+    };
+    if (settlement.action === 'dead-letter') this.logger.warn(fields, 'event dead-lettered');
+    else this.logger.info(fields, 'event settled');
+    this.settler.settle(delivery, settlement);
+  }
+
+  private onStale(delivery: Delivery, settlement: Settlement): void {
+    if (settlement.outcome === 'accepted' && settlement.eventId && delivery.message.fields) {
+      this.acceptedUnacked.set(settlement.eventId, true);
+      if (this.acceptedUnacked.size > ACCEPTED_UNACKED_KEPT) {
+        this.acceptedUnacked.delete(this.acceptedUnacked.keys().next().value!);
+      }
+    }
+    this.logger.info({ eventId: settlement.eventId, outcome: settlement.outcome }, 'broker connection lost before the event was acknowledged; the broker will redeliver it');
+  }
+
+  private async pollQueueDepths(): Promise<void> {
+    const { metrics } = this.options;
+    try {
+      const [events, dead] = await this.session.messageCounts([queueName(this.name), deadLetterQueueName(this.name)]);
+      if (events !== undefined) metrics.queueMessages.set({ subscription: this.name, queue: 'events' }, events);
+      if (dead !== undefined) metrics.queueMessages.set({ subscription: this.name, queue: 'dead' }, dead);
+    } catch {
+      // Broker away: the broker gauge says so; depths keep their last value.
+    }
+  }
+}

@@ -1,0 +1,293 @@
+import net from 'node:net';
+import tls from 'node:tls';
+import { performance } from 'node:perf_hooks';
+import { parseAck, type ParsedAck } from '../hl7/ack.js';
+import { MllpFrameDecoder } from './mllp-framing.js';
+import type { MllpEndpoint } from './endpoint.js';
+import { loadTlsMaterial, type TlsFileSettings } from './tls-files.js';
+
+/**
+ * What happened to one send. The transport only reports facts; what to do about them
+ * (retry, dead-letter) is decided by the delivery policy.
+ *
+ * - `ack`: an ACK whose MSA-2 equals the MSH-10 sent (any MSA-1 code).
+ * - `unreachable`: no connection could be made (TCP connect, TLS handshake, or the TLS
+ *   layer failing right after it, e.g. the receiver refusing our client certificate).
+ *   The receiver cannot have processed the message.
+ * - `uncertain`: the message was written, then no ACK came within the ACK timeout or the
+ *   receiver closed the connection. The receiver may or may not have it.
+ * - `invalid-ack`: the reply was not MLLP, not HL7, not an ACK, or acknowledged a control
+ *   id that is not the one sent.
+ *
+ * After `uncertain` and `invalid-ack` the socket is already destroyed, so a late ACK can
+ * never be read as the answer to a later message.
+ */
+export type SendResult =
+  | { kind: 'ack'; ack: ParsedAck; latencyMs: number }
+  | { kind: 'unreachable'; reason: string }
+  | { kind: 'uncertain'; reason: string }
+  | { kind: 'invalid-ack'; reason: string };
+
+/** The seam the delivery layer depends on; tests may put a fake behind it. */
+export interface MllpSender {
+  /** Sends one framed message and waits for its ACK. Only one send may be in flight. */
+  send(frame: Buffer, controlId: string): Promise<SendResult>;
+  /** Drops the connection; a send in flight resolves as `uncertain`. Idempotent. */
+  close(): Promise<void>;
+  readonly connected: boolean;
+}
+
+export interface ConnectionInfo {
+  protocol?: string;
+  /** notAfter of the receiver's certificate (sllp only). */
+  serverCertificateExpiresAt?: Date;
+  /** notAfter of our client certificate (mutual TLS only). */
+  clientCertificateExpiresAt?: Date;
+}
+
+export interface MllpClientListener {
+  connected?(info: ConnectionInfo): void;
+  disconnected?(reason: string): void;
+  /** A frame arrived that answers nothing in flight (e.g. a duplicate ACK); it was ignored. */
+  ignoredFrame?(reason: 'duplicate-ack' | 'unsolicited'): void;
+}
+
+export interface MllpClientOptions {
+  endpoint: MllpEndpoint;
+  /** Required when `endpoint.secure`. */
+  tls?: TlsFileSettings;
+  connectTimeoutMs: number;
+  ackTimeoutMs: number;
+  listener?: MllpClientListener;
+}
+
+/** How many control ids acknowledged on the current connection are remembered. */
+const RECENT_ACKS_KEPT = 64;
+
+interface InFlight {
+  controlId: string;
+  startedAt: number;
+  timer: NodeJS.Timeout;
+  resolve: (result: SendResult) => void;
+}
+
+/**
+ * An MLLP client with one persistent connection and one message in flight.
+ *
+ * The connection is opened by the first send and kept open; when it drops while idle the
+ * next send opens a new one. There is no retry loop here: a failed connect returns
+ * `unreachable` and the caller's backoff decides when to try again.
+ *
+ * ACK correlation: a frame counts as the answer only if it parses as an ACK whose MSA-2
+ * equals the control id in flight. A frame repeating the ACK of a message already
+ * acknowledged on this connection (some receivers re-send old ACKs) is ignored; any other
+ * mismatch fails the send as `invalid-ack` and closes the connection.
+ */
+export class MllpClient implements MllpSender {
+  private socket: net.Socket | undefined;
+  private readonly decoder = new MllpFrameDecoder();
+  private inFlight: InFlight | undefined;
+  private recentAcks: string[] = [];
+  private closed = false;
+
+  constructor(private readonly options: MllpClientOptions) {}
+
+  get connected(): boolean {
+    return this.socket !== undefined;
+  }
+
+  async send(frame: Buffer, controlId: string): Promise<SendResult> {
+    if (this.closed) return { kind: 'unreachable', reason: 'client is closed' };
+    if (this.inFlight) throw new Error('MllpClient.send called while a message is in flight');
+    if (this.socket === undefined) {
+      const failure = await this.connect();
+      if (failure !== undefined) return { kind: 'unreachable', reason: failure };
+    }
+    const socket = this.socket!;
+    return new Promise<SendResult>((resolve) => {
+      const timer = setTimeout(() => {
+        this.finish({ kind: 'uncertain', reason: `no ACK within ${this.options.ackTimeoutMs} ms` }, true);
+      }, this.options.ackTimeoutMs);
+      this.inFlight = { controlId, startedAt: performance.now(), timer, resolve };
+      socket.write(frame);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.finish({ kind: 'uncertain', reason: 'connection closed by the dispatcher' }, true);
+    this.dropSocket('closed by the dispatcher');
+  }
+
+  private async connect(): Promise<string | undefined> {
+    const { endpoint, connectTimeoutMs } = this.options;
+    let clientCertificateExpiresAt: Date | undefined;
+    let tlsOptions: tls.ConnectionOptions | undefined;
+    if (endpoint.secure) {
+      try {
+        const material = await loadTlsMaterial(this.options.tls ?? { minVersion: 'TLSv1.2' });
+        tlsOptions = material.options;
+        clientCertificateExpiresAt = material.clientCertificateExpiresAt;
+      } catch (error) {
+        return (error as Error).message;
+      }
+      if (this.closed) return 'client is closed';
+    }
+    return new Promise<string | undefined>((resolve) => {
+      const socket = tlsOptions
+        ? tls.connect({ ...tlsOptions, host: endpoint.host, port: endpoint.port, servername: sniName(tlsOptions, endpoint) })
+        : net.connect({ host: endpoint.host, port: endpoint.port });
+      const fail = (reason: string) => {
+        clearTimeout(timer);
+        socket.removeAllListeners();
+        socket.on('error', () => {});
+        socket.destroy();
+        resolve(reason);
+      };
+      const timer = setTimeout(
+        () => fail(`${tlsOptions ? 'connect or TLS handshake' : 'connect'} timed out after ${connectTimeoutMs} ms`),
+        connectTimeoutMs,
+      );
+      socket.once('error', (error) => fail(describeSocketError(error, Boolean(tlsOptions))));
+      socket.once(tlsOptions ? 'secureConnect' : 'connect', () => {
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        this.adopt(socket);
+        const info: ConnectionInfo = {};
+        if (socket instanceof tls.TLSSocket) {
+          const protocol = socket.getProtocol();
+          if (protocol) info.protocol = protocol;
+          const peer = socket.getPeerX509Certificate();
+          if (peer) info.serverCertificateExpiresAt = new Date(peer.validTo);
+          if (clientCertificateExpiresAt) info.clientCertificateExpiresAt = clientCertificateExpiresAt;
+        }
+        this.options.listener?.connected?.(info);
+        resolve(undefined);
+      });
+    });
+  }
+
+  private adopt(socket: net.Socket): void {
+    this.socket = socket;
+    this.decoder.reset();
+    this.recentAcks = [];
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, 30_000);
+    socket.on('data', (chunk: Buffer) => this.onData(socket, chunk));
+    socket.on('end', () => this.onGone(socket, 'receiver closed the connection', false));
+    socket.on('error', (error) => this.onGone(socket, describeSocketError(error, socket instanceof tls.TLSSocket), isTlsFailure(error)));
+    socket.on('close', () => this.onGone(socket, 'connection closed', false));
+  }
+
+  private onData(socket: net.Socket, chunk: Buffer): void {
+    if (socket !== this.socket) return;
+    for (const item of this.decoder.push(chunk)) {
+      if (item.kind === 'garbage') {
+        if (this.inFlight) {
+          this.finish({ kind: 'invalid-ack', reason: `receiver sent ${item.bytes} bytes outside an MLLP frame` }, true);
+        } else {
+          this.dropSocket('receiver sent bytes outside an MLLP frame');
+        }
+        return;
+      }
+      this.onFrame(item.payload.toString('utf8'));
+      if (socket !== this.socket) return;
+    }
+  }
+
+  private onFrame(text: string): void {
+    const parsed = parseAck(text);
+    const inFlight = this.inFlight;
+    if (parsed.ok && this.recentAcks.includes(parsed.ack.controlId) && parsed.ack.controlId !== inFlight?.controlId) {
+      this.options.listener?.ignoredFrame?.('duplicate-ack');
+      return;
+    }
+    if (!inFlight) {
+      this.options.listener?.ignoredFrame?.('unsolicited');
+      return;
+    }
+    if (!parsed.ok) {
+      this.finish({ kind: 'invalid-ack', reason: `reply is not a readable ACK: ${parsed.reason}` }, true);
+      return;
+    }
+    const { ack } = parsed;
+    if (ack.messageType !== 'ACK') {
+      this.finish({ kind: 'invalid-ack', reason: `reply is not an ACK (MSH-9.1 ${safeToken(ack.messageType)})` }, true);
+      return;
+    }
+    if (ack.controlId !== inFlight.controlId) {
+      this.finish(
+        { kind: 'invalid-ack', reason: `ACK MSA-2 ${safeToken(ack.controlId)} does not match MSH-10 ${inFlight.controlId}` },
+        true,
+      );
+      return;
+    }
+    this.recentAcks.push(ack.controlId);
+    if (this.recentAcks.length > RECENT_ACKS_KEPT) this.recentAcks.shift();
+    this.finish({ kind: 'ack', ack, latencyMs: performance.now() - inFlight.startedAt }, false);
+  }
+
+  private onGone(socket: net.Socket, reason: string, tlsFailure: boolean): void {
+    if (socket !== this.socket) return;
+    if (this.inFlight) {
+      const result: SendResult = tlsFailure
+        ? { kind: 'unreachable', reason }
+        : { kind: 'uncertain', reason: `${reason} before the ACK` };
+      this.finish(result, true);
+    } else {
+      this.dropSocket(reason);
+    }
+  }
+
+  /** Settles the send in flight; `dropConnection` closes the socket so nothing late is read. */
+  private finish(result: SendResult, dropConnection: boolean): void {
+    const inFlight = this.inFlight;
+    if (dropConnection) this.dropSocket(result.kind === 'ack' ? 'closed' : result.reason);
+    if (!inFlight) return;
+    this.inFlight = undefined;
+    clearTimeout(inFlight.timer);
+    inFlight.resolve(result);
+  }
+
+  private dropSocket(reason: string): void {
+    const socket = this.socket;
+    if (!socket) return;
+    this.socket = undefined;
+    this.decoder.reset();
+    socket.removeAllListeners('data');
+    socket.on('error', () => {});
+    socket.destroy();
+    this.options.listener?.disconnected?.(reason);
+  }
+}
+
+/** SNI must be a host name: never an IP address (RFC 6066). */
+function sniName(options: tls.ConnectionOptions, endpoint: MllpEndpoint): string | undefined {
+  if (options.servername) return options.servername;
+  return net.isIP(endpoint.host) ? undefined : endpoint.host;
+}
+
+/** TLS-layer failures (alerts, verification) mean "not connected", never "maybe delivered". */
+function isTlsFailure(error: Error): boolean {
+  const code = (error as NodeJS.ErrnoException).code ?? '';
+  return code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || /alert/i.test(error.message);
+}
+
+/** A socket error as a log-safe sentence: the system or TLS code and Node's text, no data. */
+function describeSocketError(error: Error, secure: boolean): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  const layer = secure && (isTlsFailure(error) || isCertificateError(code)) ? 'TLS' : 'socket';
+  return `${layer} error ${code ?? ''}: ${error.message}`.replace(/\s+/g, ' ').trim();
+}
+
+function isCertificateError(code: string | undefined): boolean {
+  return code !== undefined && /CERT|SIGNATURE|ISSUER|SELF_SIGNED|UNABLE_TO/.test(code);
+}
+
+/**
+ * Quotes a value read from the receiver's reply only when it looks like a code or a control
+ * id; anything else could carry patient data and is described, not shown.
+ */
+function safeToken(value: string): string {
+  return /^[A-Za-z0-9_.-]{1,32}$/.test(value) ? `"${value}"` : `(${value.length} characters, not shown)`;
+}
