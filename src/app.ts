@@ -5,6 +5,13 @@ import { DispatcherMetrics } from './observability/metrics.js';
 import { HealthServer, type Readiness } from './observability/http-server.js';
 import { SubscriptionRunner, type SubscriptionRunnerOptions, type SubscriptionStatus } from './runner/subscription-runner.js';
 
+export interface ReloadSummary {
+  added: string[];
+  removed: string[];
+  changed: string[];
+  unchanged: string[];
+}
+
 export interface DaemonOptions {
   config: AppConfig;
   logger: Logger;
@@ -25,6 +32,7 @@ export class Daemon {
   private readonly decodeEvent: EventDecoder;
   private config: AppConfig;
   private stopping: Promise<void> | undefined;
+  private reloading: Promise<void> = Promise.resolve();
   private httpPort: number | undefined;
 
   constructor(private readonly options: DaemonOptions) {
@@ -67,9 +75,58 @@ export class Daemon {
     return { ready, status: this.stopping ? 'stopping' : ready ? 'ready' : 'not ready', subscriptions };
   }
 
+  /**
+   * Live reload (SIGHUP): applies a new, already validated configuration. Subscriptions
+   * that were added start; removed ones stop after their in-flight message settles; changed
+   * ones stop the same way and start again; unchanged ones are not touched. The log level
+   * applies at once; `http.*` changes need a restart. Reloads are serialised.
+   */
+  reload(next: AppConfig): Promise<ReloadSummary> {
+    const run = this.reloading.then(() => this.applyReload(next));
+    this.reloading = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  private async applyReload(next: AppConfig): Promise<ReloadSummary> {
+    if (this.stopping) return { added: [], removed: [], changed: [], unchanged: [...this.runners.keys()] };
+    const previous = this.config;
+    const fingerprint = (config: AppConfig, subscription: AppConfig['subscriptions'][number]) =>
+      JSON.stringify([subscription.fingerprint, config.amqp, config.raw.hl7, config.log.phi]);
+    const before = new Map(previous.subscriptions.map((sub) => [sub.name, fingerprint(previous, sub)]));
+    const after = new Map(next.subscriptions.map((sub) => [sub.name, sub]));
+    const summary: ReloadSummary = { added: [], removed: [], changed: [], unchanged: [] };
+    for (const name of before.keys()) if (!after.has(name)) summary.removed.push(name);
+    for (const [name, sub] of after) {
+      const old = before.get(name);
+      if (old === undefined) summary.added.push(name);
+      else if (old !== fingerprint(next, sub)) summary.changed.push(name);
+      else summary.unchanged.push(name);
+    }
+    if (JSON.stringify(previous.http) !== JSON.stringify(next.http)) {
+      this.options.logger.warn('http settings changed: they take effect at the next restart');
+    }
+    this.options.logger.level = next.log.level;
+    this.config = { ...next, http: previous.http };
+    const graceMs = next.shutdownGraceMs;
+    await Promise.all(
+      [...summary.removed, ...summary.changed].map(async (name) => {
+        await this.runners.get(name)?.stop(graceMs);
+        this.runners.delete(name);
+        this.metrics.forget(name);
+      }),
+    );
+    for (const name of [...summary.changed, ...summary.added]) this.startRunner(after.get(name)!);
+    this.options.logger.info(summary, 'configuration reloaded');
+    return summary;
+  }
+
   /** Graceful stop of every subscription in parallel, then the HTTP server. Idempotent. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      await this.reloading;
       const graceMs = this.config.shutdownGraceMs;
       this.options.logger.info({ graceMs }, 'stopping: no new events; in-flight messages get the grace period');
       await Promise.all([...this.runners.values()].map((runner) => runner.stop(graceMs)));

@@ -7,6 +7,7 @@ import { TopologyConflictError } from '../amqp/topology.js';
 /**
  * `mllp-dispatcher run`: the daemon. Resolves with the exit code once it has stopped.
  *
+ * SIGHUP: live reload (see Daemon.reload).
  * SIGTERM / SIGINT: graceful stop (see Daemon.stop), exit 0. A second signal during the
  * stop exits at once with 1; the broker then redelivers whatever was not acknowledged.
  * An uncaught error logs and exits 1 without acknowledging anything further.
@@ -63,6 +64,19 @@ export async function runCommand(options: { configFile?: string | undefined }): 
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    // SIGHUP: re-read the configuration; an invalid one is refused and the old one keeps running.
+    process.on('SIGHUP', () => {
+      if (stopping) return;
+      let next: AppConfig;
+      try {
+        next = loadConfig({ configFile: options.configFile });
+      } catch (error) {
+        const problems = error instanceof ConfigError ? error.problems : [(error as Error).message];
+        logger.error({ problems }, 'reload refused: the new configuration is invalid; the running one stays');
+        return;
+      }
+      daemon.reload(next).catch((error: Error) => logger.error({ err: error.message }, 'reload failed'));
+    });
     process.on('uncaughtException', (error) => {
       logger.fatal({ err: { type: error.name, message: error.message, stack: error.stack } }, 'uncaught exception; exiting');
       logger.flush();
