@@ -59,8 +59,11 @@ export class Daemon {
   }
 
   /**
-   * Ready when every subscription has a broker connection and consumes its queue. The
-   * body lists each subscription's state so a failing probe says what is wrong.
+   * Ready when every subscription has a broker connection, consumes its queue, and (unless
+   * `http.readinessIncludesReceivers` is false) can reach its receiver. A replica standing
+   * by on a single-active-consumer queue is ready: `role` in the body says which
+   * subscriptions this process is active for. The body lists each subscription's state so
+   * a failing probe says what is wrong.
    */
   readiness(): Readiness {
     const subscriptions: Array<SubscriptionStatus & { problems: string[] }> = [];
@@ -69,6 +72,9 @@ export class Daemon {
       const problems: string[] = [];
       if (status.broker === 'connecting') problems.push('not connected to the broker');
       else if (!status.consuming) problems.push(`not consuming (${status.broker})`);
+      if (this.config.http.readinessIncludesReceivers && !status.receiverUp) {
+        problems.push(`receiver unreachable since ${status.receiverDownSince}: ${status.receiverError ?? 'connect failed'}`);
+      }
       subscriptions.push({ ...status, problems });
     }
     const ready = this.stopping === undefined && subscriptions.every((status) => status.problems.length === 0);

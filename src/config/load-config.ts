@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
-import { createConfig } from './schema.js';
+import { configSchema, createConfig } from './schema.js';
 import { resolveSubscriptions, type SubscriptionConfig } from './subscription.js';
 import { DEFAULTS_FILE } from '../package-paths.js';
 
@@ -17,9 +17,10 @@ export interface AppConfig {
     queueType: 'classic' | 'quorum';
     heartbeatSeconds: number;
     maxMessageBytes: number;
+    queuePollMs: number;
     reconnect: { initialDelayMs: number; maxDelayMs: number };
   };
-  http: { port: number; host: string };
+  http: { port: number; host: string; readinessIncludesReceivers: boolean };
   log: { level: string; phi: boolean };
   shutdownGraceMs: number;
   subscriptions: SubscriptionConfig[];
@@ -51,12 +52,14 @@ export function loadConfig(options: LoadOptions = {}): AppConfig {
   const env = options.env ?? process.env;
   const config = createConfig(env);
   const problems: string[] = [];
+  const opaque: OpaqueValues = {};
   const defaultsFile = options.defaultsFile ?? DEFAULTS_FILE;
-  loadJsonInto(config, defaultsFile, problems);
+  loadJsonInto(config, defaultsFile, problems, opaque);
   const configFile = options.configFile ?? (env.MLLP_DISPATCHER_CONFIG || undefined);
   const configPath = configFile ? resolvePath(configFile) : undefined;
-  if (configPath) loadJsonInto(config, configPath, problems);
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (configPath) loadJsonInto(config, configPath, problems, opaque);
+  const fileProblems = problems.filter((problem) => problem.startsWith('config file '));
+  if (fileProblems.length > 0) throw new ConfigError(fileProblems);
 
   try {
     config.validate({ allowed: 'strict' });
@@ -64,6 +67,14 @@ export function loadConfig(options: LoadOptions = {}): AppConfig {
     problems.push(...(error as Error).message.split('\n').filter(Boolean).map(rewordConvictProblem));
   }
   const props = config.getProperties() as unknown as RawConfig;
+  if (opaque.assigningAuthorities !== undefined) {
+    const authorities = validateStringMap(opaque.assigningAuthorities, 'hl7.assigningAuthorities', problems);
+    if (authorities) props.hl7.assigningAuthorities = authorities;
+  }
+  if (opaque.subscriptions !== undefined) {
+    if (Array.isArray(opaque.subscriptions)) props.subscriptions = opaque.subscriptions;
+    else problems.push('subscriptions: must be a list (JSON array) of subscriptions');
+  }
   const password = readPassword(props, configPath, problems);
 
   const { subscriptions, problems: subscriptionProblems } = resolveSubscriptions(
@@ -77,7 +88,8 @@ export function loadConfig(options: LoadOptions = {}): AppConfig {
     },
   );
   problems.push(...subscriptionProblems);
-  if (subscriptions.length === 0 && subscriptionProblems.length === 0 && !options.allowNoSubscriptions) {
+  const subscriptionsListed = opaque.subscriptions === undefined || Array.isArray(opaque.subscriptions);
+  if (subscriptions.length === 0 && subscriptionProblems.length === 0 && subscriptionsListed && !options.allowNoSubscriptions) {
     problems.push('subscriptions: at least one subscription is required');
   }
   if (problems.length > 0) throw new ConfigError(problems);
@@ -94,6 +106,7 @@ export function loadConfig(options: LoadOptions = {}): AppConfig {
       queueType: props.amqp.queueType,
       heartbeatSeconds: props.amqp.heartbeatSeconds,
       maxMessageBytes: props.amqp.maxMessageBytes,
+      queuePollMs: props.amqp.queuePollMs,
       reconnect: props.amqp.reconnect,
     },
     http: props.http,
@@ -118,16 +131,28 @@ interface RawConfig {
     queueType: 'classic' | 'quorum';
     heartbeatSeconds: number;
     maxMessageBytes: number;
+    queuePollMs: number;
     reconnect: { initialDelayMs: number; maxDelayMs: number };
   };
-  http: { port: number; host: string };
+  http: { port: number; host: string; readinessIncludesReceivers: boolean };
   log: { level: string; phi: boolean };
   hl7: { sendingApplication: string; sendingFacility: string; assigningAuthorities: Record<string, string> };
   shutdown: { graceMs: number };
   subscriptions: unknown[];
 }
 
-function loadJsonInto(config: ReturnType<typeof createConfig>, file: string, problems: string[]): void {
+/**
+ * Values convict must not see: `hl7.assigningAuthorities` is a map whose keys are FHIR
+ * systems such as `urn:oid:1.2.3`, and convict splits keys at dots; `subscriptions` is
+ * validated by subscription.ts, and convict echoes invalid values in its messages (a
+ * subscription holds the MSH-8 secret). A later file replaces an earlier file's value.
+ */
+interface OpaqueValues {
+  assigningAuthorities?: unknown;
+  subscriptions?: unknown;
+}
+
+function loadJsonInto(config: ReturnType<typeof createConfig>, file: string, problems: string[], opaque: OpaqueValues): void {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -148,7 +173,72 @@ function loadJsonInto(config: ReturnType<typeof createConfig>, file: string, pro
     problems.push(`config file ${file}: must hold a JSON object`);
     return;
   }
-  config.load(value);
+  const copy = { ...(value as Record<string, unknown>) };
+  if ('subscriptions' in copy) {
+    opaque.subscriptions = copy.subscriptions;
+    delete copy.subscriptions;
+  }
+  const hl7 = copy.hl7;
+  if (isPlainObject(hl7) && 'assigningAuthorities' in hl7) {
+    const { assigningAuthorities, ...rest } = hl7;
+    opaque.assigningAuthorities = assigningAuthorities;
+    copy.hl7 = rest;
+  }
+  config.load(withoutMisshapenValues(copy, configSchema as unknown as SchemaNode, '', problems));
+}
+
+type SchemaNode = Record<string, unknown>;
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** A convict schema leaf declares a default; a group does not. */
+function isSchemaLeaf(node: unknown): boolean {
+  return isPlainObject(node) && 'default' in node;
+}
+
+/**
+ * convict cannot load an object where the schema has a single value (it recurses into a
+ * leaf and fails with unrelated messages), nor a single value where it has a group.
+ * Such values are reported here, by key, and left out of what convict loads; unknown keys
+ * are passed through so convict's strict validation names them.
+ */
+function withoutMisshapenValues(value: Record<string, unknown>, schema: SchemaNode, prefix: string, problems: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, entry] of Object.entries(value)) {
+    const path = `${prefix}${key}`;
+    const node = Object.hasOwn(schema, key) ? schema[key] : undefined;
+    if (node === undefined) {
+      out[key] = entry;
+    } else if (isSchemaLeaf(node)) {
+      if (isPlainObject(entry) && !isPlainObject((node as { default: unknown }).default)) {
+        problems.push(`${path}: must be a single value, not an object (${String((node as { doc?: unknown }).doc ?? 'see the schema')})`);
+      } else {
+        out[key] = entry;
+      }
+    } else if (isPlainObject(entry)) {
+      out[key] = withoutMisshapenValues(entry, node as SchemaNode, `${path}.`, problems);
+    } else {
+      problems.push(`${path}: must be an object with the keys ${Object.keys(node as SchemaNode).join(', ')}`);
+    }
+  }
+  return out;
+}
+
+function validateStringMap(value: unknown, path: string, problems: string[]): Record<string, string> | undefined {
+  if (!isPlainObject(value)) {
+    problems.push(`${path}: must be an object mapping identifier systems to namespace ids`);
+    return undefined;
+  }
+  let ok = true;
+  for (const [key, entry] of Object.entries(value)) {
+    if (typeof entry !== 'string' || entry === '') {
+      problems.push(`${path}["${key}"]: must be a non-empty string`);
+      ok = false;
+    }
+  }
+  return ok ? (value as Record<string, string>) : undefined;
 }
 
 /** "configuration param 'x.y' not declared in the schema" -> "x.y: is not a known setting". */

@@ -98,6 +98,11 @@ export const configSchema = {
     queueType: { doc: 'Type of the subscription queues.', format: ['classic', 'quorum'], default: 'classic' },
     heartbeatSeconds: { doc: 'AMQP heartbeat.', format: 'nat', default: 30 },
     maxMessageBytes: { doc: 'Events larger than this are dead-lettered as invalid.', format: 'positive-int', default: 1_048_576 },
+    queuePollMs: {
+      doc: 'How often queue depths are read from the broker (metrics, standby detection).',
+      format: 'positive-int',
+      default: 5_000,
+    },
     reconnect: {
       initialDelayMs: { doc: 'First broker reconnect delay.', format: 'positive-int', default: 500 },
       maxDelayMs: { doc: 'Cap of the broker reconnect delay.', format: 'positive-int', default: 30_000 },
@@ -106,6 +111,11 @@ export const configSchema = {
   http: {
     port: { doc: 'Port of /healthz, /readyz and /metrics; 0 picks a free port.', format: 'port', default: 9464, env: 'HTTP_PORT' },
     host: { doc: 'Address the HTTP server listens on.', format: String, default: '0.0.0.0' },
+    readinessIncludesReceivers: {
+      doc: '/readyz fails while a subscription cannot reach its receiver (set false when pod readiness must not depend on remote systems).',
+      format: Boolean,
+      default: true,
+    },
   },
   log: {
     level: {

@@ -19,6 +19,7 @@ export class DispatcherMetrics {
   readonly receiverReachable: Gauge<'subscription'>;
   readonly brokerConnected: Gauge<'subscription'>;
   readonly consuming: Gauge<'subscription'>;
+  readonly activeConsumer: Gauge<'subscription'>;
   readonly lastAccepted: Gauge<'subscription'>;
   readonly queueMessages: Gauge<'subscription' | 'queue'>;
   readonly oldestEventAge: Gauge<'subscription'>;
@@ -96,6 +97,12 @@ export class DispatcherMetrics {
       labelNames: ['subscription'],
       registers,
     });
+    this.activeConsumer = new Gauge({
+      name: 'mllp_subscription_active',
+      help: '1 when this process is the single active consumer of the subscription queue (replicas on standby show 0).',
+      labelNames: ['subscription'],
+      registers,
+    });
     this.lastAccepted = new Gauge({
       name: 'mllp_last_accepted_timestamp_seconds',
       help: 'Unix time of the last message the receiver accepted.',
@@ -147,7 +154,7 @@ export class DispatcherMetrics {
   /** Removes every series of a subscription (it was removed by a live reload). */
   forget(subscription: string): void {
     this.probes.delete(subscription);
-    for (const metric of [this.ackLatency, this.receiverConnections, this.receiverReachable, this.brokerConnected, this.consuming, this.lastAccepted, this.oldestEventAge, this.inFlightEvents]) {
+    for (const metric of [this.ackLatency, this.receiverConnections, this.receiverReachable, this.brokerConnected, this.consuming, this.activeConsumer, this.lastAccepted, this.oldestEventAge, this.inFlightEvents]) {
       metric.remove({ subscription });
     }
     for (const outcome of OUTCOMES) {

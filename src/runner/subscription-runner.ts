@@ -33,12 +33,25 @@ export interface SubscriptionRunnerOptions {
   queuePollMs?: number;
 }
 
+/**
+ * Whether this process is the queue's single active consumer. RabbitMQ does not tell an
+ * AMQP 0-9-1 consumer, so it is inferred: `active` once a delivery arrived on the current
+ * connection (the broker only delivers to the active consumer, and stays with it);
+ * `standby` when the queue holds ready messages on two polls in a row and none came to us;
+ * `unknown` otherwise (e.g. an empty queue: active-and-idle and standby look the same).
+ */
+export type ConsumerRole = 'active' | 'standby' | 'unknown';
+
 export interface SubscriptionStatus {
   name: string;
   broker: SessionState;
   consuming: boolean;
+  role: ConsumerRole;
   receiverConnections: number;
   receiverUp: boolean;
+  /** When the receiver became unreachable (ISO time), and why. */
+  receiverDownSince?: string;
+  receiverError?: string;
   eventsInFlight: number;
 }
 
@@ -70,6 +83,12 @@ export class SubscriptionRunner {
   private readonly acceptedUnacked = new Map<string, true>();
   private receiverConnections = 0;
   private receiverUp = true;
+  private receiverDownSince: Date | undefined;
+  private receiverError: string | undefined;
+  private role: ConsumerRole = 'unknown';
+  /** Deliveries seen since the last queue poll, and the ready count at that poll. */
+  private deliveriesSincePoll = 0;
+  private readyAtLastPoll = 0;
   private pollTimer: NodeJS.Timeout | undefined;
   private stopped: Promise<void> | undefined;
 
@@ -84,6 +103,7 @@ export class SubscriptionRunner {
     metrics.receiverReachable.set(labels, 1);
     metrics.brokerConnected.set(labels, 0);
     metrics.consuming.set(labels, 0);
+    metrics.activeConsumer.set(labels, 0);
 
     this.session = new AmqpSession({
       urls: amqp.urls,
@@ -110,6 +130,7 @@ export class SubscriptionRunner {
       onStateChange: (state) => {
         metrics.brokerConnected.set(labels, state === 'consuming' || state === 'cancelled' ? 1 : 0);
         metrics.consuming.set(labels, state === 'consuming' ? 1 : 0);
+        if (state !== 'consuming') this.setRole('unknown');
         this.logger.info({ broker: state }, `broker session ${state}`);
       },
       logger: this.logger,
@@ -166,20 +187,24 @@ export class SubscriptionRunner {
       'subscription starting',
     );
     this.session.start();
-    const pollMs = this.options.queuePollMs ?? 15_000;
+    const pollMs = this.options.queuePollMs ?? this.options.amqp.queuePollMs;
     this.pollTimer = setInterval(() => void this.pollQueueDepths(), pollMs);
     this.pollTimer.unref();
   }
 
   status(): SubscriptionStatus {
-    return {
+    const status: SubscriptionStatus = {
       name: this.name,
       broker: this.session.state,
       consuming: this.session.state === 'consuming',
+      role: this.role,
       receiverConnections: this.receiverConnections,
       receiverUp: this.receiverUp,
       eventsInFlight: this.dispatcher.depth,
     };
+    if (this.receiverDownSince) status.receiverDownSince = this.receiverDownSince.toISOString();
+    if (this.receiverError) status.receiverError = this.receiverError;
+    return status;
   }
 
   /**
@@ -200,6 +225,8 @@ export class SubscriptionRunner {
 
   private onDelivery(delivery: Delivery): void {
     const receivedAt = Date.now();
+    this.deliveriesSincePoll++;
+    if (this.role !== 'active') this.setRole('active');
     const decoded = this.options.decodeEvent(delivery.message.content);
     if (!decoded.ok) {
       this.settleWithoutSending(delivery, 'invalid-event', 'dead-letter', decoded.reason, delivery.message.properties.messageId ?? null);
@@ -259,8 +286,10 @@ export class SubscriptionRunner {
     const up = report.outcome !== 'unreachable';
     if (up !== this.receiverUp) {
       this.receiverUp = up;
+      this.receiverDownSince = up ? undefined : new Date();
       metrics.receiverReachable.set(labels, up ? 1 : 0);
     }
+    this.receiverError = up ? undefined : report.reason;
     const fields = {
       eventId: report.job.eventId,
       controlId: report.message.controlId,
@@ -333,11 +362,26 @@ export class SubscriptionRunner {
     this.logger.info({ eventId: settlement.eventId, outcome: settlement.outcome }, 'broker connection lost before the event was acknowledged; the broker will redeliver it');
   }
 
+  private setRole(role: ConsumerRole): void {
+    if (this.role === role) return;
+    this.role = role;
+    this.options.metrics.activeConsumer.set({ subscription: this.name }, role === 'active' ? 1 : 0);
+    if (role !== 'unknown') this.logger.info({ role }, role === 'active' ? 'this process is the active consumer' : 'standing by: another consumer is active on this queue');
+  }
+
   private async pollQueueDepths(): Promise<void> {
     const { metrics } = this.options;
     try {
       const [events, dead] = await this.session.messageCounts([queueName(this.name), deadLetterQueueName(this.name)]);
-      if (events !== undefined) metrics.queueMessages.set({ subscription: this.name, queue: 'events' }, events);
+      if (events !== undefined) {
+        metrics.queueMessages.set({ subscription: this.name, queue: 'events' }, events);
+        if (this.role !== 'active' && this.session.state === 'consuming') {
+          const waitingForUs = events > 0 && this.readyAtLastPoll > 0 && this.deliveriesSincePoll === 0;
+          if (waitingForUs) this.setRole('standby');
+        }
+        this.readyAtLastPoll = events;
+        this.deliveriesSincePoll = 0;
+      }
       if (dead !== undefined) metrics.queueMessages.set({ subscription: this.name, queue: 'dead' }, dead);
     } catch {
       // Broker away: the broker gauge says so; depths keep their last value.
