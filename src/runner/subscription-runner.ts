@@ -8,6 +8,7 @@ import type { PatientEvent } from '../event/patient-event.js';
 import { buildMessages } from '../mapping/build-messages.js';
 import type { OutboundMessage } from '../mapping/profile.js';
 import { routeEvent } from '../routing/route-event.js';
+import { maskSecurityField } from '../hl7/mask-security.js';
 import { patientKey } from '../routing/patient-key.js';
 import { OrderedDispatcher } from '../delivery/ordered-dispatcher.js';
 import type { AttemptReport, DeliveryJob, JobResult } from '../delivery/job.js';
@@ -259,7 +260,7 @@ export class SubscriptionRunner {
       return;
     }
     if (this.options.phi && this.logger.isLevelEnabled('debug')) {
-      for (const message of messages) this.logger.debug({ eventId: event.id, controlId: message.controlId, hl7: message.text }, 'built HL7 message');
+      for (const message of messages) this.logger.debug({ eventId: event.id, controlId: message.controlId, hl7: maskSecurityField(message.text) }, 'built HL7 message');
     }
     this.dispatcher.submit(this.jobFor(event, messages, delivery, receivedAt));
   }

@@ -86,10 +86,17 @@ export class DaemonProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly child: ChildProcess;
 
-  constructor(configFile: string, env: NodeJS.ProcessEnv = {}, command = 'run') {
-    this.child = spawn(process.execPath, [join(PACKAGE_ROOT, 'dist', 'cli', 'main.js'), command, '--config', configFile], {
+  /**
+   * `launcher` replaces `node dist/cli/main.js` (e.g. a wrapper such as setpriv running
+   * another copy of the app); the command and `--config FILE` are appended to its args.
+   */
+  constructor(configFile: string, env: NodeJS.ProcessEnv = {}, command = 'run', launcher?: { command: string; args: string[]; cwd?: string }) {
+    const program = launcher?.command ?? process.execPath;
+    const args = [...(launcher?.args ?? [join(PACKAGE_ROOT, 'dist', 'cli', 'main.js')]), command, '--config', configFile];
+    this.child = spawn(program, args, {
       env: { PATH: process.env.PATH ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...(launcher?.cwd ? { cwd: launcher.cwd } : {}),
     });
     let buffered = '';
     this.child.stdout!.on('data', (chunk: Buffer) => {
