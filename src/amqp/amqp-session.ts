@@ -4,7 +4,7 @@ import { backoffDelay } from '../delivery/policy.js';
 import { maskUrlPassword } from '../config/load-config.js';
 import { TopologyConflictError } from './topology.js';
 
-export type SessionState = 'connecting' | 'consuming' | 'cancelled' | 'closed';
+export type SessionState = 'connecting' | 'consuming' | 'closed';
 
 /** A message as received, with the connection generation it belongs to. */
 export interface Delivery {
@@ -34,7 +34,6 @@ interface Live {
   model: ChannelModel;
   consumeChannel: Channel;
   publishChannel: ConfirmChannel;
-  consumerTag?: string;
 }
 
 /**
@@ -53,7 +52,6 @@ export class AmqpSession {
   private generationCounter = 0;
   private stateValue: SessionState = 'connecting';
   private closing = false;
-  private wantConsuming = true;
   private readonly stopController = new AbortController();
   private loopDone: Promise<void> | undefined;
   private nextUrl = 0;
@@ -79,13 +77,6 @@ export class AmqpSession {
   ack(delivery: Delivery): boolean {
     if (!this.isCurrent(delivery.generation)) return false;
     this.live!.consumeChannel.ack(delivery.message);
-    return true;
-  }
-
-  /** Puts the event back at its place in the queue (shutdown). */
-  requeue(delivery: Delivery): boolean {
-    if (!this.isCurrent(delivery.generation)) return false;
-    this.live!.consumeChannel.nack(delivery.message, false, true);
     return true;
   }
 
@@ -125,26 +116,12 @@ export class AmqpSession {
     return counts;
   }
 
-  /** Stops deliveries (basic.cancel); messages already delivered stay ours to settle. */
-  async stopConsuming(): Promise<void> {
-    this.wantConsuming = false;
-    const live = this.live;
-    if (live?.consumerTag) {
-      const tag = live.consumerTag;
-      delete live.consumerTag;
-      try {
-        await live.consumeChannel.cancel(tag);
-      } catch {
-        // The channel is gone: the broker has stopped delivering anyway.
-      }
-    }
-    if (this.stateValue === 'consuming') this.setState('cancelled');
-  }
-
-  /** Closes channels and connection; unacknowledged deliveries return to the queue. Idempotent. */
+  /**
+   * Closes channels and connection. The broker returns every unacknowledged delivery to its
+   * place in the queue, atomically with removing our consumer. Idempotent.
+   */
   async close(): Promise<void> {
     this.closing = true;
-    this.wantConsuming = false;
     this.stopController.abort();
     const live = this.live;
     this.live = undefined;
@@ -250,8 +227,8 @@ export class AmqpSession {
       this.live = live as Live;
       this.generationCounter++;
       const generation = this.generationCounter;
-      if (this.wantConsuming && !this.closing) {
-        const { consumerTag } = await consumeChannel.consume(
+      if (!this.closing) {
+        await consumeChannel.consume(
           options.queue,
           (message) => {
             if (message === null) {
@@ -262,7 +239,6 @@ export class AmqpSession {
           },
           { noAck: false },
         );
-        live.consumerTag = consumerTag;
         this.setState('consuming');
       }
       return { lost };

@@ -117,10 +117,6 @@ export class Settler {
       });
   }
 
-  requeue(delivery: Delivery): void {
-    this.options.session.requeue(delivery);
-  }
-
   /** Resolves when no publish is waiting for its confirm. */
   idle(): Promise<void> {
     if (this.pendingCount === 0) return Promise.resolve();

@@ -129,7 +129,7 @@ export class SubscriptionRunner {
       onMessage: (delivery) => this.onDelivery(delivery),
       onFatal: options.onFatal,
       onStateChange: (state) => {
-        metrics.brokerConnected.set(labels, state === 'consuming' || state === 'cancelled' ? 1 : 0);
+        metrics.brokerConnected.set(labels, state === 'consuming' ? 1 : 0);
         metrics.consuming.set(labels, state === 'consuming' ? 1 : 0);
         if (state !== 'consuming') this.setRole('unknown');
         this.logger.info({ broker: state }, `broker session ${state}`);
@@ -175,7 +175,8 @@ export class SubscriptionRunner {
         }),
       listener: {
         settled: (job, result) => this.onJobSettled(job, result),
-        abandoned: (job) => this.settler.requeue(job.delivery),
+        // Left unacknowledged on purpose: closing the channel returns it to the queue (see stop()).
+        abandoned: () => {},
         attempted: (report) => this.onAttempt(report),
       },
     });
@@ -209,13 +210,17 @@ export class SubscriptionRunner {
   }
 
   /**
-   * Graceful stop: cancel the consumer, requeue what has not started, give the message in
-   * flight `graceMs` to be acknowledged, wait for pending confirms, close. Idempotent.
+   * Graceful stop: start nothing new, give the message in flight `graceMs` to be answered,
+   * settle what finished (confirms, acks), then close the broker connection. Closing is
+   * what requeues every delivery not acknowledged — the ones that never started and one
+   * whose grace ran out. RabbitMQ does that atomically with removing the consumer, so
+   * they go back to their places in the queue *before* a standby replica (single active
+   * consumer) takes over. Cancelling the consumer first and nacking afterwards would let
+   * the standby receive later events before the requeued earlier ones. Idempotent.
    */
   stop(graceMs: number): Promise<void> {
     this.stopped ??= (async () => {
       clearInterval(this.pollTimer);
-      await this.session.stopConsuming();
       await this.dispatcher.stop(graceMs);
       await this.settler.idle();
       await this.session.close();
