@@ -127,6 +127,17 @@ export class AmqpSession {
     this.live = undefined;
     this.generationCounter++;
     if (live) {
+      // Channels first: closing the connection right after an ack can drop the ack frame
+      // still buffered in the channel (the event would be redelivered and sent twice).
+      // Closing the consuming channel is also what returns unacknowledged deliveries to
+      // the queue, atomically with removing the consumer.
+      for (const channel of [live.consumeChannel, live.publishChannel]) {
+        try {
+          await channel.close();
+        } catch {
+          // Already closed by the broker or the network.
+        }
+      }
       try {
         await live.model.close();
       } catch {
