@@ -19,6 +19,13 @@ export interface DeliveryJob {
    * redelivers such an event, so the stream drops the stale copy instead of sending it.
    */
   isLive(): boolean;
+  /**
+   * Asked once, when the job reaches the front of its lane, before anything is sent. A
+   * result means the receiver already accepted this event under an earlier AMQP delivery
+   * whose ack was lost with the broker connection: the job is settled with that result
+   * and nothing is sent again (the receiver would only get a needless duplicate).
+   */
+  alreadyAccepted?(): JobResult | undefined;
 }
 
 /** How a job ended. `ack`: acknowledge the event; `dead-letter`: publish it to the dead-letter exchange, then acknowledge. */

@@ -1,7 +1,7 @@
 import type { MllpSender } from '../transport/mllp-client.js';
 import { encodeFrame } from '../transport/mllp-framing.js';
 import { classifySend } from './outcomes.js';
-import { decide, type OutcomePolicy, type RetrySettings } from './policy.js';
+import { decide, isRefusal, type OutcomePolicy, type RetrySettings } from './policy.js';
 import type { ReceiverGate } from './receiver-gate.js';
 import type { DeliveryJob, JobResult, StreamListener } from './job.js';
 import { withDefined } from '../util/with-defined.js';
@@ -103,6 +103,9 @@ export class Lane<J extends DeliveryJob = DeliveryJob> {
         this.current = job;
         const result = await this.process(job);
         this.current = undefined;
+        // A job that ends without a verdict (stale, abandoned) may have left this lane holding
+        // the receiver gate; hand it back, or the lanes waiting at it would wait for ever.
+        if (typeof result === 'string') this.options.gate.open(this.index);
         if (result === 'abandoned') this.options.listener.abandoned(job);
         else if (result !== 'stale') this.options.listener.settled(job, result);
         this.options.onJobDone(job);
@@ -122,9 +125,16 @@ export class Lane<J extends DeliveryJob = DeliveryJob> {
     let attempts = 0;
     let uncertainSends = 0;
     let last: JobResult | undefined;
+    if (this.stopping) return 'abandoned';
+    if (!job.isLive()) return 'stale';
+    const earlier = job.alreadyAccepted?.();
+    if (earlier) return earlier;
     for (const message of job.messages) {
       const frame = encodeFrame(message.text);
       let attempt = 0;
+      // Counted apart: refusals are bounded by retry.maxAttempts, receiver failures are not.
+      let refusals = 0;
+      let receiverFailures = 0;
       for (;;) {
         if (this.stopping) return 'abandoned';
         if (!job.isLive()) return 'stale';
@@ -153,7 +163,7 @@ export class Lane<J extends DeliveryJob = DeliveryJob> {
         }
         // A send that failed while stopping is not retried: the broker redelivers the event.
         if (this.stopping) return 'abandoned';
-        const decision = decide(outcome, attempt, policy, retry, random);
+        const decision = decide(outcome, isRefusal(outcome) ? ++refusals : ++receiverFailures, policy, retry, random);
         listener.attempted(
           withDefined(
             { job, message, lane, attempt, outcome },

@@ -29,18 +29,32 @@ export const DEFAULT_POLICY: OutcomePolicy = {
 
 const UNLIMITED: ReadonlySet<PolicyOutcome> = new Set(['uncertain', 'unreachable']);
 
+/**
+ * True for the outcomes in which the receiver answered and refused the message
+ * (application-error, rejected, invalid-ack): only these count toward retry.maxAttempts.
+ * Sends that failed for the receiver's sake (uncertain, unreachable) say nothing about the
+ * message, so an outage never uses up a message's retries: after 50 unreachable attempts
+ * the first AR is refusal 1, not attempt 51.
+ */
+export function isRefusal(outcome: PolicyOutcome): boolean {
+  return !UNLIMITED.has(outcome);
+}
+
 export interface RetrySettings {
   initialDelayMs: number;
   maxDelayMs: number;
-  /** Attempts (the first send included) before a bounded outcome is dead-lettered. */
+  /** Refusals of one message (the first send included) before it is dead-lettered; see {@link isRefusal}. */
   maxAttempts: number;
 }
 
 export type Decision = { action: 'retry'; delayMs: number } | { action: 'dead-letter' };
 
 /**
- * Decides after the `attempt`-th failed send (1-based) of one message.
- * `random` is injectable for tests; it must return a value in [0, 1).
+ * Decides after a failed send of one message. `attempt` (1-based) counts the sends of this
+ * message that failed in the same way as this one: refusals ({@link isRefusal}) for a
+ * refusal, receiver failures for `uncertain` and `unreachable`. It bounds refusals by
+ * `retry.maxAttempts` and drives the backoff, so the first refusal after an outage starts
+ * from `initialDelayMs`. `random` is injectable for tests; it must return a value in [0, 1).
  */
 export function decide(
   outcome: PolicyOutcome,
@@ -50,7 +64,7 @@ export function decide(
   random: () => number = Math.random,
 ): Decision {
   if (policy[outcome] === 'dead-letter') return { action: 'dead-letter' };
-  if (!UNLIMITED.has(outcome) && attempt >= retry.maxAttempts) return { action: 'dead-letter' };
+  if (isRefusal(outcome) && attempt >= retry.maxAttempts) return { action: 'dead-letter' };
   return { action: 'retry', delayMs: backoffDelay(attempt, retry, random) };
 }
 

@@ -101,6 +101,11 @@ export class Settler {
       .then(
         () => this.ack(delivery, settlement),
         (error: Error) => {
+          if (!session.isCurrent(delivery.generation)) {
+            // The connection went while publishing: the broker redelivers the event anyway.
+            this.options.onStale?.(delivery, settlement);
+            return;
+          }
           this.options.logger.error(
             { eventId: settlement.eventId, outcome: settlement.outcome, err: error.message },
             'broker did not confirm a dead letter or receipt; the event stays unacknowledged and will be redelivered',

@@ -6,7 +6,8 @@ import type { SubscriptionConfig } from '../config/subscription.js';
 import type { EventDecoder } from '../event/decode-event.js';
 import type { PatientEvent } from '../event/patient-event.js';
 import { buildMessages } from '../mapping/build-messages.js';
-import type { OutboundMessage } from '../mapping/profile.js';
+import type { OutboundMessage, Trigger } from '../mapping/profile.js';
+import { withDefined } from '../util/with-defined.js';
 import { routeEvent } from '../routing/route-event.js';
 import { maskSecurityField } from '../hl7/mask-security.js';
 import { patientKey } from '../routing/patient-key.js';
@@ -80,8 +81,8 @@ export class SubscriptionRunner {
   private readonly logger: Logger;
   private readonly failures: FailureLog;
   private readonly now: () => Date;
-  /** Event ids the receiver accepted whose AMQP ack was lost with the connection. */
-  private readonly acceptedUnacked = new Map<string, true>();
+  /** Events the receiver accepted whose AMQP ack was lost with the connection, by event id. */
+  private readonly acceptedUnacked = new Map<string, Settlement>();
   private receiverConnections = 0;
   private receiverUp = true;
   private receiverDownSince: Date | undefined;
@@ -239,11 +240,6 @@ export class SubscriptionRunner {
       return;
     }
     const event = decoded.event;
-    if (delivery.message.fields.redelivered && this.acceptedUnacked.delete(event.id)) {
-      this.logger.info({ eventId: event.id }, 'redelivered event was already accepted by the receiver; acknowledging without resending');
-      this.settleWithoutSending(delivery, 'accepted', 'ack', null, event.id);
-      return;
-    }
     const now = this.now();
     const sub = this.options.subscription;
     const route = routeEvent(event, sub, now);
@@ -280,7 +276,25 @@ export class SubscriptionRunner {
       receivedAt,
       delivery,
       isLive: () => session.isCurrent(delivery.generation),
+      ...(delivery.message.fields.redelivered ? { alreadyAccepted: () => this.takeAccepted(event.id) } : {}),
     };
+  }
+
+  /**
+   * The result of an earlier delivery of this event that the receiver accepted but whose
+   * AMQP ack was lost with the connection; forgotten once taken. Asked when the redelivered
+   * copy reaches the front of its lane, not when it arrives: the broker redelivers at once,
+   * while the earlier copy may still be waiting for its ACK ahead of it in the same lane.
+   */
+  private takeAccepted(eventId: string): JobResult | undefined {
+    const earlier = this.acceptedUnacked.get(eventId);
+    if (earlier?.controlId == null || earlier.trigger == null) return undefined;
+    this.acceptedUnacked.delete(eventId);
+    this.logger.info({ eventId, controlId: earlier.controlId }, 'redelivered event was already accepted by the receiver; acknowledging without resending');
+    return withDefined(
+      { outcome: 'accepted' as const, action: 'ack' as const, attempts: earlier.attempts, uncertainSends: 0, controlId: earlier.controlId, trigger: earlier.trigger as Trigger },
+      { ackCode: earlier.ackCode ?? undefined, latencyMs: earlier.latencyMs ?? undefined },
+    );
   }
 
   private onAttempt(report: AttemptReport<SubscriptionJob>): void {
@@ -360,7 +374,7 @@ export class SubscriptionRunner {
 
   private onStale(delivery: Delivery, settlement: Settlement): void {
     if (settlement.outcome === 'accepted' && settlement.eventId && delivery.message.fields) {
-      this.acceptedUnacked.set(settlement.eventId, true);
+      this.acceptedUnacked.set(settlement.eventId, settlement);
       if (this.acceptedUnacked.size > ACCEPTED_UNACKED_KEPT) {
         this.acceptedUnacked.delete(this.acceptedUnacked.keys().next().value!);
       }
