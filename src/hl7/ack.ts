@@ -19,8 +19,9 @@ export interface ParsedAck {
   /** ERR-4 (2.5): severity E/W/I, when given. */
   severity?: string;
   /**
-   * MSA-3 or ERR-8 free text. Receivers often echo patient data here, so it is only ever
-   * logged when the operator turned `log.phi` on.
+   * ERR-8, else MSA-3: free text as on the wire (HL7 escapes such as `\F\` are left as
+   * they are). Receivers often echo patient data here, so it is only ever logged when the
+   * operator turned `log.phi` on.
    */
   text?: string;
 }
@@ -34,18 +35,20 @@ export function parseAck(message: string): AckParseResult {
     return { ok: false, reason: 'reply does not start with an MSH segment' };
   }
   const fieldSep = message[3]!;
-  const componentSep = message[4]!;
-  const subcomponentSep = message[7] ?? '&';
   const segments = message.split(SEGMENT_SPLIT);
   const msh = segments[0]!.split(fieldSep);
-  // After splitting, index n holds MSH-(n+1): MSH-1 is the separator itself.
+  // After splitting, index n holds MSH-(n+1): MSH-1 is the separator itself and MSH-2 the
+  // encoding characters, component ^ repetition ~ escape \ subcomponent & by default.
+  const encoding = msh[1] ?? '';
+  const componentSep = encoding[0] ?? '^';
+  const subcomponentSep = encoding[3] ?? '&';
   const messageType = firstComponent(msh[8], componentSep);
   let msa: string[] | undefined;
   let err: string[] | undefined;
   for (let i = 1; i < segments.length; i++) {
-    const segment = segments[i]!;
-    if (msa === undefined && segment.startsWith('MSA')) msa = segment.split(fieldSep);
-    else if (err === undefined && segment.startsWith('ERR')) err = segment.split(fieldSep);
+    const fields = segments[i]!.split(fieldSep);
+    if (msa === undefined && fields[0] === 'MSA') msa = fields;
+    else if (err === undefined && fields[0] === 'ERR') err = fields;
   }
   if (msa === undefined) return { ok: false, reason: 'reply has no MSA segment' };
   const ackCode = msa[1] ?? '';

@@ -69,15 +69,19 @@ export class MllpReceiver {
       for (const item of decoder.push(chunk)) {
         if (item.kind !== 'frame') continue;
         const text = item.payload.toString('utf8');
-        chain = chain.then(async () => {
-          const reply = await this.options.onMessage({
-            text,
-            connection,
-            remoteAddress: socket.remoteAddress ?? '',
-            ...(typeof subject === 'string' ? { clientCertificateSubject: subject } : {}),
-          });
-          if (reply !== undefined && !socket.destroyed) socket.write(encodeFrame(reply));
-        });
+        // A handler that throws answers nothing for that message (the sender times out) but
+        // must neither stop the messages after it nor surface as an unhandled rejection.
+        chain = chain
+          .then(async () => {
+            const reply = await this.options.onMessage({
+              text,
+              connection,
+              remoteAddress: socket.remoteAddress ?? '',
+              ...(typeof subject === 'string' ? { clientCertificateSubject: subject } : {}),
+            });
+            if (reply !== undefined && !socket.destroyed) socket.write(encodeFrame(reply));
+          })
+          .catch((error: unknown) => this.options.onError?.(error instanceof Error ? error : new Error(String(error))));
       }
     });
   }

@@ -64,6 +64,15 @@ export interface MllpClientOptions {
 /** How many control ids acknowledged on the current connection are remembered. */
 const RECENT_ACKS_KEPT = 64;
 
+/** What the receiver has shown on the current connection, for classifying its loss. */
+interface PeerEvidence {
+  /** Any byte read from the receiver (an ACK, a duplicate, garbage). */
+  bytesReceived: boolean;
+  /** A TLS session ticket arrived: the receiver's TLS stack accepted the handshake. */
+  sessionTicket: boolean;
+  tls13: boolean;
+}
+
 interface InFlight {
   controlId: string;
   startedAt: number;
@@ -81,13 +90,21 @@ interface InFlight {
  * ACK correlation: a frame counts as the answer only if it parses as an ACK whose MSA-2
  * equals the control id in flight. A frame repeating the ACK of a message already
  * acknowledged on this connection (some receivers re-send old ACKs) is ignored; any other
- * mismatch fails the send as `invalid-ack` and closes the connection.
+ * mismatch fails the send as `invalid-ack` and closes the connection. Resending a control id
+ * that was already acknowledged on the connection opens a new connection first, so such a
+ * repeated old ACK can never be taken for the answer to the resend.
  */
 export class MllpClient implements MllpSender {
   private socket: net.Socket | undefined;
   private readonly decoder = new MllpFrameDecoder();
   private inFlight: InFlight | undefined;
   private recentAcks: string[] = [];
+  /** What the current connection has shown of the receiver (see `onGone`). */
+  private peer: PeerEvidence = { bytesReceived: false, sessionTicket: false, tls13: false };
+  /** True from the start of a send until it settles, connecting included. */
+  private busy = false;
+  /** Aborts the connection attempt under way, if any. */
+  private abortConnect: ((reason: string) => void) | undefined;
   private closed = false;
 
   constructor(private readonly options: MllpClientOptions) {}
@@ -98,23 +115,41 @@ export class MllpClient implements MllpSender {
 
   async send(frame: Buffer, controlId: string): Promise<SendResult> {
     if (this.closed) return { kind: 'unreachable', reason: 'client is closed' };
-    if (this.inFlight) throw new Error('MllpClient.send called while a message is in flight');
-    if (this.socket === undefined) {
-      const failure = await this.connect();
-      if (failure !== undefined) return { kind: 'unreachable', reason: failure };
+    // Checked before connecting, so a second send cannot slip in while the first one waits
+    // for its connection.
+    if (this.busy) throw new Error('MllpClient.send called while a message is in flight');
+    this.busy = true;
+    try {
+      // A resend of a control id this connection already acknowledged (a retry after AR or
+      // AE) goes out on a fresh connection: here a replayed copy of the old ACK would carry
+      // the very MSA-2 in flight and answer the resend in place of the receiver's new verdict.
+      if (this.socket !== undefined && this.recentAcks.includes(controlId)) {
+        this.dropSocket('resending a control id already acknowledged on this connection');
+      }
+      if (this.socket === undefined) {
+        const failure = await this.connect();
+        if (failure !== undefined) return { kind: 'unreachable', reason: failure };
+      }
+      const socket = this.socket;
+      // The receiver may hang up between the handshake and this line; nothing was written.
+      if (socket === undefined) {
+        return { kind: 'unreachable', reason: this.closed ? 'client is closed' : 'connection closed by the receiver before the message was written' };
+      }
+      return await new Promise<SendResult>((resolve) => {
+        const timer = setTimeout(() => {
+          this.finish({ kind: 'uncertain', reason: `no ACK within ${this.options.ackTimeoutMs} ms` }, true);
+        }, this.options.ackTimeoutMs);
+        this.inFlight = { controlId, startedAt: performance.now(), timer, resolve };
+        socket.write(frame);
+      });
+    } finally {
+      this.busy = false;
     }
-    const socket = this.socket!;
-    return new Promise<SendResult>((resolve) => {
-      const timer = setTimeout(() => {
-        this.finish({ kind: 'uncertain', reason: `no ACK within ${this.options.ackTimeoutMs} ms` }, true);
-      }, this.options.ackTimeoutMs);
-      this.inFlight = { controlId, startedAt: performance.now(), timer, resolve };
-      socket.write(frame);
-    });
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    this.abortConnect?.('client is closed');
     this.finish({ kind: 'uncertain', reason: 'connection closed by the dispatcher' }, true);
     this.dropSocket('closed by the dispatcher');
   }
@@ -131,19 +166,25 @@ export class MllpClient implements MllpSender {
       } catch (error) {
         return (error as Error).message;
       }
-      if (this.closed) return 'client is closed';
     }
+    if (this.closed) return 'client is closed';
     return new Promise<string | undefined>((resolve) => {
       const socket = tlsOptions
         ? tls.connect({ ...tlsOptions, host: endpoint.host, port: endpoint.port, servername: sniName(tlsOptions, endpoint) })
         : net.connect({ host: endpoint.host, port: endpoint.port });
+      const evidence: PeerEvidence = { bytesReceived: false, sessionTicket: false, tls13: false };
+      // A TLS 1.3 server sends its session tickets once it has accepted the handshake
+      // (client certificate included); see `onGone`.
+      if (tlsOptions) socket.on('session', () => (evidence.sessionTicket = true));
       const fail = (reason: string) => {
         clearTimeout(timer);
+        this.abortConnect = undefined;
         socket.removeAllListeners();
         socket.on('error', () => {});
         socket.destroy();
         resolve(reason);
       };
+      this.abortConnect = fail;
       const timer = setTimeout(
         () => fail(`${tlsOptions ? 'connect or TLS handshake' : 'connect'} timed out after ${connectTimeoutMs} ms`),
         connectTimeoutMs,
@@ -151,8 +192,10 @@ export class MllpClient implements MllpSender {
       socket.once('error', (error) => fail(describeSocketError(error, Boolean(tlsOptions))));
       socket.once(tlsOptions ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
+        this.abortConnect = undefined;
         socket.removeAllListeners('error');
-        this.adopt(socket);
+        if (socket instanceof tls.TLSSocket) evidence.tls13 = socket.getProtocol() === 'TLSv1.3';
+        this.adopt(socket, evidence);
         const info: ConnectionInfo = {};
         if (socket instanceof tls.TLSSocket) {
           const protocol = socket.getProtocol();
@@ -167,8 +210,9 @@ export class MllpClient implements MllpSender {
     });
   }
 
-  private adopt(socket: net.Socket): void {
+  private adopt(socket: net.Socket, peer: PeerEvidence): void {
     this.socket = socket;
+    this.peer = peer;
     this.decoder.reset();
     this.recentAcks = [];
     socket.setNoDelay(true);
@@ -181,6 +225,7 @@ export class MllpClient implements MllpSender {
 
   private onData(socket: net.Socket, chunk: Buffer): void {
     if (socket !== this.socket) return;
+    this.peer.bytesReceived = true;
     for (const item of this.decoder.push(chunk)) {
       if (item.kind === 'garbage') {
         if (this.inFlight) {
@@ -227,12 +272,37 @@ export class MllpClient implements MllpSender {
     this.finish({ kind: 'ack', ack, latencyMs: performance.now() - inFlight.startedAt }, false);
   }
 
+  /**
+   * The connection ended (peer close, reset, TLS alert). With a message in flight this is
+   * `uncertain` — the receiver may have processed it — except when the TLS session was
+   * never really open on the receiver's side, which makes it `unreachable`:
+   *
+   * - a TLS alert before the receiver sent anything (TLS 1.3 sends the verdict on our
+   *   client certificate after our handshake is complete, so it can come after the first
+   *   message was written);
+   * - TLS 1.3, nothing at all from the receiver (no byte of data, no session ticket) and the
+   *   connection closed or reset: what a receiver that refuses the client certificate
+   *   without an alert looks like (Node's TLS server does this). Receivers that accepted the
+   *   handshake send their session tickets first, so a close after reading the message
+   *   stays `uncertain` with them. One without session tickets that reads the first message
+   *   on a TLS 1.3 connection and hangs up unanswered is reported `unreachable`: on the wire
+   *   it cannot be told from a refusal. Both outcomes resend the same MSH-10.
+   */
   private onGone(socket: net.Socket, reason: string, tlsFailure: boolean): void {
     if (socket !== this.socket) return;
     if (this.inFlight) {
-      const result: SendResult = tlsFailure
-        ? { kind: 'unreachable', reason }
-        : { kind: 'uncertain', reason: `${reason} before the ACK` };
+      const { bytesReceived, sessionTicket, tls13 } = this.peer;
+      let result: SendResult;
+      if (tlsFailure && !bytesReceived) {
+        result = { kind: 'unreachable', reason };
+      } else if (tls13 && !bytesReceived && !sessionTicket) {
+        result = {
+          kind: 'unreachable',
+          reason: `${reason} right after the TLS 1.3 handshake without sending anything (it most likely refused the TLS session, e.g. our client certificate)`,
+        };
+      } else {
+        result = { kind: 'uncertain', reason: `${reason} before the ACK` };
+      }
       this.finish(result, true);
     } else {
       this.dropSocket(reason);

@@ -31,6 +31,7 @@ export type DecodedItem =
 export class MllpFrameDecoder {
   private pending: Buffer | undefined;
 
+  /** @param maxFrameBytes largest payload (between 0x0B and 0x1C 0x0D) accepted as a frame. */
   constructor(private readonly maxFrameBytes = 16 * 1024 * 1024) {}
 
   /** Feeds the next chunk read from the socket; returns the items it completed. */
@@ -50,14 +51,18 @@ export class MllpFrameDecoder {
       }
       const end = findFrameEnd(data, offset + 1);
       if (end === -1) {
-        if (data.length - offset > this.maxFrameBytes) {
+        // A trailing 0x1C may be the first half of the end marker: not counted as payload.
+        const payloadSoFar = data.length - offset - 1 - (data[data.length - 1] === END_BLOCK ? 1 : 0);
+        if (payloadSoFar > this.maxFrameBytes) {
           items.push({ kind: 'garbage', bytes: data.length - offset });
         } else {
           this.pending = data.subarray(offset);
         }
         return items;
       }
-      items.push({ kind: 'frame', payload: data.subarray(offset + 1, end) });
+      // The limit holds whether the frame came in pieces or in one read.
+      if (end - offset - 1 > this.maxFrameBytes) items.push({ kind: 'garbage', bytes: end + 2 - offset });
+      else items.push({ kind: 'frame', payload: data.subarray(offset + 1, end) });
       offset = end + 2;
     }
     return items;
