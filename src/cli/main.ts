@@ -78,7 +78,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'listen': {
       expectPositionals(positionals, 0, command);
-      const port = Number(values.port ?? 2575);
+      const port = /^\d+$/.test(values.port ?? '2575') ? Number(values.port ?? 2575) : Number.NaN;
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be a port number');
       const ack = (values.ack ?? 'AA').toUpperCase();
       if (ack !== 'AA' && ack !== 'AE' && ack !== 'AR' && ack !== 'NONE') throw new UsageError('--ack must be AA, AE, AR or none');

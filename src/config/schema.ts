@@ -10,12 +10,18 @@ import convict from 'convict';
  * MLLP_DISPATCHER_CONFIG < environment variables.
  */
 
+/**
+ * Environment values are strings: only plain decimal digits count as a number. `Number()`
+ * alone would read an empty `HTTP_PORT=` as 0 (a random port) and accept `0x1F` or `1e3`.
+ */
+const decimal = (value: string) => (/^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN);
+
 const positiveInt = (name: string) => ({
   name,
   validate(value: unknown) {
     if (!Number.isInteger(value) || (value as number) < 1) throw new Error('must be an integer >= 1');
   },
-  coerce: (value: string) => Number(value),
+  coerce: decimal,
 });
 
 convict.addFormat(positiveInt('positive-int'));
@@ -26,7 +32,7 @@ convict.addFormat({
       throw new Error('must be a TCP port number 0-65535 (0 picks a free port)');
     }
   },
-  coerce: (value: string) => Number(value),
+  coerce: decimal,
 });
 convict.addFormat({
   name: 'amqp-urls',

@@ -69,17 +69,25 @@ export function resolveSubscriptions(
 ): { subscriptions: SubscriptionConfig[]; problems: string[] } {
   const problems: string[] = [];
   const subscriptions: SubscriptionConfig[] = [];
-  const names = new Set<string>();
+  // Index of the first subscription with each name. Duplicates are found on the raw names, so
+  // a duplicate is reported even when either subscription has other problems too.
+  const firstIndexOf = new Map<string, number>();
   raw.forEach((entry, index) => {
     const resolved = resolveSubscription(entry, index, defaults, problems);
-    if (!resolved) return;
-    if (names.has(resolved.name)) {
-      problems.push(`subscriptions[${index}].name: "${resolved.name}" is used by another subscription`);
+    const name = rawName(entry);
+    if (name !== undefined) {
+      const first = firstIndexOf.get(name);
+      if (first === undefined) firstIndexOf.set(name, index);
+      else problems.push(`subscriptions[${index}] (${name}).name: "${name}" is already used by subscriptions[${first}]; names must be unique (they name queues and metrics)`);
     }
-    names.add(resolved.name);
-    subscriptions.push(resolved);
+    if (resolved) subscriptions.push(resolved);
   });
   return { subscriptions, problems };
+}
+
+function rawName(entry: unknown): string | undefined {
+  const name = entry && typeof entry === 'object' ? (entry as { name?: unknown }).name : undefined;
+  return typeof name === 'string' && name !== '' ? name : undefined;
 }
 
 function resolveSubscription(
@@ -89,10 +97,7 @@ function resolveSubscription(
   problems: string[],
 ): SubscriptionConfig | undefined {
   const before = problems.length;
-  const probeName =
-    entry && typeof entry === 'object' && typeof (entry as { name?: unknown }).name === 'string'
-      ? ` (${(entry as { name: string }).name})`
-      : '';
+  const probeName = rawName(entry) !== undefined ? ` (${rawName(entry)})` : '';
   const sub = ObjectReader.of(entry, `subscriptions[${index}]${probeName}`, problems);
   if (!sub) return undefined;
 
