@@ -72,6 +72,9 @@ export class Daemon {
       const problems: string[] = [];
       if (status.broker === 'connecting') problems.push('not connected to the broker');
       else if (!status.consuming) problems.push(`not consuming (${status.broker})`);
+      if (status.unroutableDeadLetters > 0) {
+        problems.push(`${status.unroutableDeadLetters} dead letter(s) could not be routed: bind a queue to ${this.config.amqp.deadLetterExchange} with key ${status.name}`);
+      }
       if (this.config.http.readinessIncludesReceivers && !status.receiverUp) {
         problems.push(`receiver unreachable since ${status.receiverDownSince}: ${status.receiverError ?? 'connect failed'}`);
       }

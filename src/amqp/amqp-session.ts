@@ -3,8 +3,21 @@ import type { Logger } from 'pino';
 import { backoffDelay } from '../delivery/policy.js';
 import { maskUrlPassword } from '../config/load-config.js';
 import { TopologyConflictError } from './topology.js';
+import { connectionOptions } from './connection-options.js';
 
 export type SessionState = 'connecting' | 'consuming' | 'closed';
+
+/** Header that identifies a mandatory publication, to match the broker's basic.return to it. */
+export const PUBLISH_ID_HEADER = 'x-mllp-publish-id';
+
+/** A mandatory publish that no queue was bound to receive. */
+export class UnroutableError extends Error {
+  readonly code = 'UNROUTABLE';
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnroutableError';
+  }
+}
 
 /** A message as received, with the connection generation it belongs to. */
 export interface Delivery {
@@ -55,6 +68,9 @@ export class AmqpSession {
   private readonly stopController = new AbortController();
   private loopDone: Promise<void> | undefined;
   private nextUrl = 0;
+  private publishCounter = 0;
+  /** Ids of mandatory publishes the broker returned as unroutable (basic.return precedes the confirm). */
+  private readonly returned = new Set<string>();
 
   constructor(private readonly options: AmqpSessionOptions) {}
 
@@ -82,14 +98,24 @@ export class AmqpSession {
 
   /**
    * Publishes with a publisher confirm; resolves when the broker has taken responsibility
-   * for the message, rejects when it refused it or the channel closed first.
+   * for the message, rejects when it refused it or the channel closed first. With
+   * `mandatory`, a message no queue is bound to receive is returned by the broker (before
+   * its confirm) and the promise rejects with UnroutableError instead of resolving.
    */
-  publish(exchange: string, routingKey: string, content: Buffer, options: Options.Publish): Promise<void> {
+  publish(exchange: string, routingKey: string, content: Buffer, options: Options.Publish, mandatory = false): Promise<void> {
     const live = this.live;
     if (!live) return Promise.reject(new Error('not connected to the broker'));
+    const publishId = mandatory ? `${this.generationCounter}.${++this.publishCounter}` : undefined;
+    const publishOptions = publishId ? { ...options, mandatory: true, headers: { ...(options.headers ?? {}), [PUBLISH_ID_HEADER]: publishId } } : options;
     return new Promise((resolve, reject) => {
       try {
-        live.publishChannel.publish(exchange, routingKey, content, options, (error) => (error ? reject(error instanceof Error ? error : new Error('publish not confirmed')) : resolve()));
+        live.publishChannel.publish(exchange, routingKey, content, publishOptions, (error) => {
+          if (error) return reject(error instanceof Error ? error : new Error('publish not confirmed'));
+          if (publishId !== undefined && this.returned.delete(publishId)) {
+            return reject(new UnroutableError(`no queue is bound to exchange ${exchange} with routing key ${routingKey}`));
+          }
+          resolve();
+        });
       } catch (error) {
         reject(error as Error);
       }
@@ -199,7 +225,7 @@ export class AmqpSession {
   /** Connects, declares, consumes; `lost` settles (with a reason) when the connection is gone. */
   private async connect(url: string): Promise<{ lost: Promise<string> }> {
     const { options } = this;
-    const model = await amqpConnect(withHeartbeat(url, options.heartbeatSeconds), {
+    const model = await amqpConnect(connectionOptions(url, options.heartbeatSeconds), {
       clientProperties: { connection_name: options.connectionName },
       timeout: 10_000,
     });
@@ -232,6 +258,10 @@ export class AmqpSession {
         channel.on('error', (error: Error) => drop(`channel error: ${describeAmqpError(error)}`));
         channel.on('close', () => drop('channel closed'));
       }
+      publishChannel.on('return', (message: { properties: { headers?: Record<string, unknown> } }) => {
+        const id = message.properties.headers?.[PUBLISH_ID_HEADER];
+        if (typeof id === 'string') this.returned.add(id);
+      });
       await consumeChannel.prefetch(options.prefetch);
       live.consumeChannel = consumeChannel;
       live.publishChannel = publishChannel;
@@ -264,13 +294,6 @@ export class AmqpSession {
       throw error;
     }
   }
-}
-
-/** amqplib reads the heartbeat from the URL; an explicit `?heartbeat=` in the URL wins. */
-function withHeartbeat(url: string, seconds: number): string {
-  const parsed = new URL(url);
-  if (!parsed.searchParams.has('heartbeat')) parsed.searchParams.set('heartbeat', String(seconds));
-  return parsed.toString();
 }
 
 function describeAmqpError(error: unknown): string {

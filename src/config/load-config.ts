@@ -260,7 +260,7 @@ function readPassword(props: RawConfig, configPath: string | undefined, problems
   return props.amqp.password || undefined;
 }
 
-function withPassword(url: string, password: string | undefined): string {
+export function withPassword(url: string, password: string | undefined): string {
   if (password === undefined) return url;
   const parsed = new URL(url);
   parsed.password = encodeURIComponent(password);

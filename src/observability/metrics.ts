@@ -13,6 +13,7 @@ export class DispatcherMetrics {
   readonly attempts: Counter<'subscription' | 'outcome'>;
   readonly retries: Counter<'subscription' | 'outcome'>;
   readonly deadLetters: Counter<'subscription' | 'outcome'>;
+  readonly unroutableDeadLetters: Counter<'subscription'>;
   readonly ackLatency: Histogram<'subscription'>;
   readonly ignoredFrames: Counter<'subscription' | 'reason'>;
   readonly receiverConnections: Gauge<'subscription'>;
@@ -58,6 +59,12 @@ export class DispatcherMetrics {
       name: 'mllp_dead_letters_total',
       help: 'Events published to the dead-letter exchange, by outcome.',
       labelNames: ['subscription', 'outcome'],
+      registers,
+    });
+    this.unroutableDeadLetters = new Counter({
+      name: 'mllp_dead_letters_unroutable_total',
+      help: 'Dead letters the broker could not route (no queue bound to the dead-letter exchange); their events stay unacknowledged.',
+      labelNames: ['subscription'],
       registers,
     });
     this.ackLatency = new Histogram({
@@ -154,7 +161,7 @@ export class DispatcherMetrics {
   /** Removes every series of a subscription (it was removed by a live reload). */
   forget(subscription: string): void {
     this.probes.delete(subscription);
-    for (const metric of [this.ackLatency, this.receiverConnections, this.receiverReachable, this.brokerConnected, this.consuming, this.activeConsumer, this.lastAccepted, this.oldestEventAge, this.inFlightEvents]) {
+    for (const metric of [this.ackLatency, this.unroutableDeadLetters, this.receiverConnections, this.receiverReachable, this.brokerConnected, this.consuming, this.activeConsumer, this.lastAccepted, this.oldestEventAge, this.inFlightEvents]) {
       metric.remove({ subscription });
     }
     for (const outcome of OUTCOMES) {

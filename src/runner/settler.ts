@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { AmqpSession, Delivery } from '../amqp/amqp-session.js';
+import { UnroutableError, type AmqpSession, type Delivery } from '../amqp/amqp-session.js';
 import type { Outcome } from '../delivery/outcomes.js';
 
 /** How an event ended, as far as the broker and the receipt are concerned. */
@@ -39,6 +39,8 @@ export interface SettlerOptions {
   logger: Logger;
   /** Called when an event could not be acknowledged because its channel is gone. */
   onStale?: (delivery: Delivery, settlement: Settlement) => void;
+  /** Called when a dead letter had no queue to go to (the event stays unacknowledged). */
+  onUnroutable?: () => void;
 }
 
 /**
@@ -68,8 +70,10 @@ export class Settler {
     }
     const publishes: Array<Promise<void>> = [];
     if (settlement.action === 'dead-letter') {
+      // Mandatory: a dead letter nothing is bound to receive (amqp.declare false, binding
+      // removed) would otherwise be confirmed and silently dropped.
       publishes.push(
-        session.publish(this.options.deadLetterExchange, subscription, delivery.message.content, deadLetterProperties(delivery, settlement, subscription)),
+        session.publish(this.options.deadLetterExchange, subscription, delivery.message.content, deadLetterProperties(delivery, settlement, subscription), true),
       );
     }
     if (this.options.receipts) {
@@ -104,6 +108,16 @@ export class Settler {
           if (!session.isCurrent(delivery.generation)) {
             // The connection went while publishing: the broker redelivers the event anyway.
             this.options.onStale?.(delivery, settlement);
+            return;
+          }
+          if (error instanceof UnroutableError) {
+            // Redelivering would only fail again: keep the event unacknowledged (it holds a
+            // prefetch slot) until an operator binds a queue and restarts the subscription.
+            this.options.logger.error(
+              { eventId: settlement.eventId, outcome: settlement.outcome, err: error.message },
+              'dead letter could not be routed; the event stays unacknowledged until a dead-letter queue is bound and the subscription restarts',
+            );
+            this.options.onUnroutable?.();
             return;
           }
           this.options.logger.error(

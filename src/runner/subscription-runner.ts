@@ -55,6 +55,8 @@ export interface SubscriptionStatus {
   receiverDownSince?: string;
   receiverError?: string;
   eventsInFlight: number;
+  /** Dead letters the broker could not route (their events stay unacknowledged). */
+  unroutableDeadLetters: number;
 }
 
 /** An event in the stream, with the AMQP delivery to settle when it is done. */
@@ -84,6 +86,7 @@ export class SubscriptionRunner {
   /** Events the receiver accepted whose AMQP ack was lost with the connection, by event id. */
   private readonly acceptedUnacked = new Map<string, Settlement>();
   private receiverConnections = 0;
+  private unroutableDeadLetters = 0;
   private receiverUp = true;
   private receiverDownSince: Date | undefined;
   private receiverError: string | undefined;
@@ -145,6 +148,10 @@ export class SubscriptionRunner {
       receipts: amqp.receipts,
       logger: this.logger,
       onStale: (delivery, settlement) => this.onStale(delivery, settlement),
+      onUnroutable: () => {
+        this.unroutableDeadLetters++;
+        metrics.unroutableDeadLetters.inc(labels);
+      },
     });
     const createSender = options.createSender ?? ((clientOptions) => new MllpClient(clientOptions));
     this.dispatcher = new OrderedDispatcher<SubscriptionJob>({
@@ -204,6 +211,7 @@ export class SubscriptionRunner {
       receiverConnections: this.receiverConnections,
       receiverUp: this.receiverUp,
       eventsInFlight: this.dispatcher.depth,
+      unroutableDeadLetters: this.unroutableDeadLetters,
     };
     if (this.receiverDownSince) status.receiverDownSince = this.receiverDownSince.toISOString();
     if (this.receiverError) status.receiverError = this.receiverError;
@@ -355,6 +363,12 @@ export class SubscriptionRunner {
 
   private settle(delivery: Delivery, settlement: Settlement, uncertainSends: number): void {
     const { metrics } = this.options;
+    if (!this.session.isCurrent(delivery.generation)) {
+      // Its connection is gone and the broker redelivers it: the copy that arrives then is
+      // the one counted and logged.
+      this.onStale(delivery, settlement);
+      return;
+    }
     metrics.events.inc({ subscription: this.name, outcome: settlement.outcome });
     if (settlement.action === 'dead-letter') metrics.deadLetters.inc({ subscription: this.name, outcome: settlement.outcome });
     const fields = {
