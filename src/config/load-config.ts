@@ -4,21 +4,25 @@ import { configSchema, createConfig } from './schema.js';
 import { resolveSubscriptions, type SubscriptionConfig } from './subscription.js';
 import { DEFAULTS_FILE } from '../package-paths.js';
 
+/** The `amqp` settings that pass through validation unchanged. */
+interface AmqpSettings {
+  exchange: string;
+  deadLetterExchange: string;
+  receiptsExchange: string;
+  receipts: boolean;
+  declare: boolean;
+  queueType: 'classic' | 'quorum';
+  heartbeatSeconds: number;
+  maxMessageBytes: number;
+  queuePollMs: number;
+  reconnect: { initialDelayMs: number; maxDelayMs: number };
+}
+
 /** The validated configuration the daemon runs with. Only config/ reads files and env for it. */
 export interface AppConfig {
-  amqp: {
+  amqp: AmqpSettings & {
     /** Cluster nodes in the order they are tried; passwords already applied. */
     urls: string[];
-    exchange: string;
-    deadLetterExchange: string;
-    receiptsExchange: string;
-    receipts: boolean;
-    declare: boolean;
-    queueType: 'classic' | 'quorum';
-    heartbeatSeconds: number;
-    maxMessageBytes: number;
-    queuePollMs: number;
-    reconnect: { initialDelayMs: number; maxDelayMs: number };
   };
   http: { port: number; host: string; readinessIncludesReceivers: boolean };
   log: { level: string; phi: boolean };
@@ -118,21 +122,11 @@ export function loadConfig(options: LoadOptions = {}): AppConfig {
 }
 
 interface RawConfig {
-  amqp: {
+  amqp: AmqpSettings & {
     url: string | string[];
     password: string;
     passwordFile: string;
-    exchange: string;
-    deadLetterExchange: string;
-    receiptsExchange: string;
-    receipts: boolean;
     prefetch: number;
-    declare: boolean;
-    queueType: 'classic' | 'quorum';
-    heartbeatSeconds: number;
-    maxMessageBytes: number;
-    queuePollMs: number;
-    reconnect: { initialDelayMs: number; maxDelayMs: number };
   };
   http: { port: number; host: string; readinessIncludesReceivers: boolean };
   log: { level: string; phi: boolean };

@@ -28,6 +28,16 @@ export interface CapturedMessage {
   properties: ConsumeMessage['properties'];
 }
 
+function toCaptured(message: Pick<ConsumeMessage, 'content' | 'properties'> & { fields: { routingKey: string } }): CapturedMessage {
+  return {
+    body: message.content,
+    json: <T>() => JSON.parse(message.content.toString('utf8')) as T,
+    headers: (message.properties.headers ?? {}) as Record<string, unknown>,
+    routingKey: message.fields.routingKey,
+    properties: message.properties,
+  };
+}
+
 /**
  * A test's own broker connection: publishes events, captures receipts and dead letters,
  * and deletes everything the test declared when closed.
@@ -87,14 +97,7 @@ export class TestBroker {
     await this.channel.consume(
       queue,
       (message) => {
-        if (!message) return;
-        captured.push({
-          body: message.content,
-          json: <T>() => JSON.parse(message.content.toString('utf8')) as T,
-          headers: (message.properties.headers ?? {}) as Record<string, unknown>,
-          routingKey: message.fields.routingKey,
-          properties: message.properties,
-        });
+        if (message) captured.push(toCaptured(message));
       },
       { noAck: true },
     );
@@ -122,13 +125,7 @@ export class TestBroker {
     for (;;) {
       const message = await this.channel.get(queue, { noAck: true });
       if (!message) return out;
-      out.push({
-        body: message.content,
-        json: <T>() => JSON.parse(message.content.toString('utf8')) as T,
-        headers: (message.properties.headers ?? {}) as Record<string, unknown>,
-        routingKey: message.fields.routingKey,
-        properties: message.properties,
-      });
+      out.push(toCaptured(message));
     }
   }
 

@@ -1,5 +1,3 @@
-import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { TestBroker, testTopology, uniqueName, type CapturedMessage } from './broker.js';
 import { configFor, InProcessDaemon, subscriptionEntry, type LogLine } from './daemon.js';
 import type { Received } from './scripted-receiver.js';
@@ -23,17 +21,7 @@ export class Cleanups {
   }
 }
 
-/** A TCP port nothing listens on right now (bound to port 0, then released). */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export { freePort } from './ports.js';
 
 export interface DeliveryHarness {
   broker: TestBroker;

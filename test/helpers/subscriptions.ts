@@ -1,8 +1,7 @@
 import { writeFileSync } from 'node:fs';
-import net from 'node:net';
-import type { AddressInfo } from 'node:net';
-import type { CapturedMessage } from './broker.js';
-import type { DaemonProcess, InProcessDaemon } from './daemon.js';
+import { TestBroker, testTopology, type CapturedMessage } from './broker.js';
+import { configFor, InProcessDaemon, type DaemonProcess } from './daemon.js';
+import { ScriptedReceiver } from './scripted-receiver.js';
 import type { SubscriptionStatus } from '../../src/runner/subscription-runner.js';
 
 /**
@@ -57,17 +56,7 @@ export function patientIdOf(text: string): string | undefined {
   return segmentField(text, 'PID', 3)?.split('~')[0]?.split('^')[0];
 }
 
-/** A TCP port on 127.0.0.1 that was free a moment ago and has nothing listening on it now. */
-export async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export { freePort as closedPort } from './ports.js';
 
 /** `YYYY-MM-DD` of `date` in UTC. */
 export function utcDay(date: Date): string {
@@ -122,4 +111,28 @@ export function subscriptionStatuses(daemon: InProcessDaemon): Array<Subscriptio
 /** One subscription's status, or undefined when the daemon does not run it. */
 export function subscriptionStatus(daemon: InProcessDaemon, name: string): (SubscriptionStatus & { problems: string[] }) | undefined {
   return subscriptionStatuses(daemon).find((status) => status.name === name);
+}
+
+type Cleanups = Array<() => Promise<unknown>>;
+
+/** A test broker on its own exchanges, with its receipts captured; closed by `cleanups`. */
+export async function openBroker(prefix: string, cleanups: Cleanups): Promise<{ broker: TestBroker; receipts: CapturedMessage[] }> {
+  const broker = await TestBroker.open(testTopology(prefix));
+  cleanups.push(() => broker.close());
+  return { broker, receipts: await broker.captureReceipts() };
+}
+
+/** A receiver answering AA; closed by `cleanups`. */
+export async function startReceiver(cleanups: Cleanups): Promise<ScriptedReceiver> {
+  const started = await ScriptedReceiver.start();
+  cleanups.push(() => started.close());
+  return started;
+}
+
+/** The daemon in process with these subscriptions (their queues deleted afterwards); stopped by `cleanups`. */
+export async function startSubscriptions(broker: TestBroker, subscriptions: Array<Record<string, unknown>>, cleanups: Cleanups): Promise<InProcessDaemon> {
+  for (const sub of subscriptions) broker.ownSubscription(String(sub.name));
+  const daemon = await InProcessDaemon.start(configFor(broker.topology, subscriptions));
+  cleanups.push(() => daemon.stop());
+  return daemon;
 }

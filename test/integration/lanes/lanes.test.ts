@@ -61,7 +61,7 @@ function verify(planned: Planned[], received: Received[]): number {
   for (const id of firstArrival.keys()) expect(byControlId.has(id)).toBe(true);
   // Per patient, arrival order = publish order.
   const perPatient = new Map<string, number[]>();
-  for (const [id, position] of [...firstArrival].sort((a, b) => a[1] - b[1])) {
+  for (const [id] of [...firstArrival].sort((a, b) => a[1] - b[1])) {
     const entry = byControlId.get(id)!;
     perPatient.set(entry.patient, [...(perPatient.get(entry.patient) ?? []), entry.index]);
   }

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { TestBroker, testTopology, uniqueName, type CapturedMessage } from '../../helpers/broker.js';
-import { configFor, InProcessDaemon, subscriptionEntry } from '../../helpers/daemon.js';
+import { TestBroker, uniqueName } from '../../helpers/broker.js';
+import { subscriptionEntry } from '../../helpers/daemon.js';
 import { patientEvent } from '../../helpers/events.js';
 import { ScriptedReceiver } from '../../helpers/scripted-receiver.js';
-import { dayYearsAgo, messageType, outcomeCounts, patientIdOf, receiptsOf, subscriptionStatuses, utcDay } from '../../helpers/subscriptions.js';
+import { dayYearsAgo, messageType, outcomeCounts, patientIdOf, receiptsOf, subscriptionStatuses, utcDay, openBroker as openSubscriptionsBroker, startReceiver, startSubscriptions } from '../../helpers/subscriptions.js';
 import { waitFor } from '../../helpers/wait.js';
 
 /**
@@ -19,25 +19,9 @@ afterEach(async () => {
 
 type Event = Record<string, unknown> & { id: string; type: string; patient: Record<string, unknown>; source?: { application?: string; facility?: string }; replaced?: unknown[] };
 
-async function openBroker(prefix: string): Promise<{ broker: TestBroker; receipts: CapturedMessage[] }> {
-  const broker = await TestBroker.open(testTopology(prefix));
-  cleanups.push(() => broker.close());
-  const receipts = await broker.captureReceipts();
-  return { broker, receipts };
-}
-
-async function receiver(): Promise<ScriptedReceiver> {
-  const started = await ScriptedReceiver.start();
-  cleanups.push(() => started.close());
-  return started;
-}
-
-async function startDaemon(broker: TestBroker, subscriptions: Array<Record<string, unknown>>): Promise<InProcessDaemon> {
-  for (const sub of subscriptions) broker.ownSubscription(String(sub.name));
-  const daemon = await InProcessDaemon.start(configFor(broker.topology, subscriptions));
-  cleanups.push(() => daemon.stop());
-  return daemon;
-}
+const openBroker = (prefix: string) => openSubscriptionsBroker(prefix, cleanups);
+const receiver = () => startReceiver(cleanups);
+const startDaemon = (broker: TestBroker, subscriptions: Array<Record<string, unknown>>) => startSubscriptions(broker, subscriptions, cleanups);
 
 const TRIGGER_OF: Record<string, { Client: string | null; Server: string | null; structure: string }> = {
   create: { Client: 'A01', Server: 'A01', structure: 'ADT_A01' },

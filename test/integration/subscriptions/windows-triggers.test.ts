@@ -1,11 +1,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { TestBroker, testTopology, uniqueName, type CapturedMessage } from '../../helpers/broker.js';
-import { configFor, DaemonProcess, InProcessDaemon, subscriptionEntry, writeConfig } from '../../helpers/daemon.js';
+import { TestBroker, testTopology, uniqueName } from '../../helpers/broker.js';
+import { configFor, DaemonProcess, subscriptionEntry, writeConfig } from '../../helpers/daemon.js';
 import { patientEvent } from '../../helpers/events.js';
-import { ScriptedReceiver } from '../../helpers/scripted-receiver.js';
-import { messageType, outcomeCounts, patientIdOf, receiptsOf, stopProcess } from '../../helpers/subscriptions.js';
+import { messageType, outcomeCounts, patientIdOf, receiptsOf, stopProcess, openBroker as openSubscriptionsBroker, startReceiver, startSubscriptions } from '../../helpers/subscriptions.js';
 import { waitFor } from '../../helpers/wait.js';
 import { PACKAGE_ROOT } from '../../../src/package-paths.js';
 
@@ -23,24 +22,9 @@ beforeAll(() => {
   if (!existsSync(join(PACKAGE_ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` before the process tests');
 });
 
-async function openBroker(prefix: string): Promise<{ broker: TestBroker; receipts: CapturedMessage[] }> {
-  const broker = await TestBroker.open(testTopology(prefix));
-  cleanups.push(() => broker.close());
-  return { broker, receipts: await broker.captureReceipts() };
-}
-
-async function receiver(): Promise<ScriptedReceiver> {
-  const started = await ScriptedReceiver.start();
-  cleanups.push(() => started.close());
-  return started;
-}
-
-async function startDaemon(broker: TestBroker, subscriptions: Array<Record<string, unknown>>): Promise<InProcessDaemon> {
-  for (const sub of subscriptions) broker.ownSubscription(String(sub.name));
-  const daemon = await InProcessDaemon.start(configFor(broker.topology, subscriptions));
-  cleanups.push(() => daemon.stop());
-  return daemon;
-}
+const openBroker = (prefix: string) => openSubscriptionsBroker(prefix, cleanups);
+const receiver = () => startReceiver(cleanups);
+const startDaemon = (broker: TestBroker, subscriptions: Array<Record<string, unknown>>) => startSubscriptions(broker, subscriptions, cleanups);
 
 /** One event of each type, for distinct patients. */
 function oneOfEachType(prefix: string): Array<Record<string, unknown> & { id: string }> {
