@@ -4,6 +4,7 @@ import { backoffDelay } from '../delivery/policy.js';
 import { maskUrlPassword } from '../config/load-config.js';
 import { TopologyConflictError } from './topology.js';
 import { connectionOptions } from './connection-options.js';
+import { coalesceWrites } from './coalesce-writes.js';
 
 export type SessionState = 'connecting' | 'consuming' | 'closed';
 
@@ -40,6 +41,8 @@ export interface AmqpSessionOptions {
   /** The topology conflicts with what the broker has: retrying cannot help. */
   onFatal: (error: Error) => void;
   onStateChange?: (state: SessionState) => void;
+  /** True while events wait for the stream: acks and receipts may then be batched (coalesce-writes.ts). */
+  backlog?: () => boolean;
   logger: Logger;
 }
 
@@ -227,8 +230,12 @@ export class AmqpSession {
     const { options } = this;
     const model = await amqpConnect(connectionOptions(url, options.heartbeatSeconds), {
       clientProperties: { connection_name: options.connectionName },
+      // Acks, receipts and confirms are small frames: Nagle's algorithm would hold them back
+      // behind the broker's delayed ACKs (up to 40 ms each).
+      noDelay: true,
       timeout: 10_000,
     });
+    coalesceWrites(model, options.backlog);
     let onLost!: (reason: string) => void;
     const lost = new Promise<string>((resolve) => (onLost = resolve));
     const live: Partial<Live> = { model };

@@ -1,6 +1,6 @@
 import { Daemon } from '../app.js';
 import { ConfigError, describeConfig, loadConfig, type AppConfig } from '../config/load-config.js';
-import { createLogger } from '../observability/logger.js';
+import { createLogger, flushLogsSync } from '../observability/logger.js';
 import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK } from './exit-codes.js';
 import { TopologyConflictError } from '../amqp/topology.js';
 
@@ -40,7 +40,7 @@ export async function runCommand(options: { configFile?: string | undefined }): 
           exitCode = EXIT_FAILURE;
         })
         .finally(() => {
-          logger.flush();
+          flushLogsSync(logger);
           resolve(exitCode);
         });
     };
@@ -56,7 +56,7 @@ export async function runCommand(options: { configFile?: string | undefined }): 
     const onSignal = (signal: NodeJS.Signals) => {
       if (stopping) {
         logger.warn({ signal }, 'second signal: exiting now; unacknowledged events will be redelivered');
-        logger.flush();
+        flushLogsSync(logger);
         process.exit(EXIT_FAILURE);
       }
       logger.info({ signal }, 'signal received');
@@ -79,13 +79,13 @@ export async function runCommand(options: { configFile?: string | undefined }): 
     });
     process.on('uncaughtException', (error) => {
       logger.fatal({ err: { type: error.name, message: error.message, stack: error.stack } }, 'uncaught exception; exiting');
-      logger.flush();
+      flushLogsSync(logger);
       process.exit(EXIT_FAILURE);
     });
     process.on('unhandledRejection', (reason) => {
       const error = reason instanceof Error ? reason : new Error(String(reason));
       logger.fatal({ err: { type: error.name, message: error.message, stack: error.stack } }, 'unhandled rejection; exiting');
-      logger.flush();
+      flushLogsSync(logger);
       process.exit(EXIT_FAILURE);
     });
     daemon.start().catch((error: Error) => {

@@ -106,9 +106,15 @@ export class Lane<J extends DeliveryJob = DeliveryJob> {
         // A job that ends without a verdict (stale, abandoned) may have left this lane holding
         // the receiver gate; hand it back, or the lanes waiting at it would wait for ever.
         if (typeof result === 'string') this.options.gate.open(this.index);
-        if (result === 'abandoned') this.options.listener.abandoned(job);
-        else if (result !== 'stale') this.options.listener.settled(job, result);
-        this.options.onJobDone(job);
+        // Settling (logs, metrics, receipt, ack) runs as a microtask: after the loop has
+        // written the next message to the receiver, so that work overlaps the round trip
+        // instead of delaying the next send. Microtasks keep their order, and all run before
+        // the lane reports itself idle to stop().
+        queueMicrotask(() => {
+          if (result === 'abandoned') this.options.listener.abandoned(job);
+          else if (result !== 'stale') this.options.listener.settled(job, result);
+          this.options.onJobDone(job);
+        });
       }
     } finally {
       this.running = false;

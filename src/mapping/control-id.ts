@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import crypto from 'node:crypto';
 
 /**
  * MSH-10, the message control id (CONTRACT.md section 4): derived only from
@@ -27,10 +27,16 @@ export function controlIdFor(eventId: string, subscription: string, index: numbe
   offset = writeLengthPrefixed(input, offset, eventId);
   offset = writeLengthPrefixed(input, offset, subscription);
   input.writeUInt32BE(index, offset);
-  return crockford100(createHash('sha256').update(input).digest());
+  return crockford100(sha256(input));
 }
 
 export const CONTROL_ID_LENGTH = 20;
+
+/** One-shot `crypto.hash` where Node has it (20.12+, 21.7+): about half the cost of createHash. */
+const sha256: (input: Buffer) => Buffer =
+  typeof (crypto as { hash?: unknown }).hash === 'function'
+    ? (input) => (crypto as unknown as { hash(algorithm: string, data: Buffer, encoding: 'buffer'): Buffer }).hash('sha256', input, 'buffer')
+    : (input) => crypto.createHash('sha256').update(input).digest();
 
 const TAG = Buffer.from('mllp-dispatcher/MSH-10/v1\0', 'latin1');
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';

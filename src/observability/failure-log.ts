@@ -16,6 +16,11 @@ export class FailureLog {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** True between a failure and the next success. */
+  get failing(): boolean {
+    return this.current !== undefined;
+  }
+
   failure(outcome: string, reason: string, fields: Record<string, unknown>, message: string): void {
     const key = `${outcome}\u0000${reason}`;
     const now = this.now();

@@ -173,3 +173,46 @@ export class DispatcherMetrics {
     for (const reason of ['duplicate-ack', 'unsolicited']) this.ignoredFrames.remove({ subscription, reason });
   }
 }
+
+/**
+ * The series a subscription touches for every event and every send, bound to their
+ * labels once: prom-client otherwise validates and hashes a label object on every call.
+ */
+export class SubscriptionHotMetrics {
+  private readonly events = new Map<string, { inc(): void }>();
+  private readonly attempts = new Map<string, { inc(): void }>();
+  private readonly sent = new Map<string, { inc(): void }>();
+  private readonly latency: { observe(value: number): void };
+  private readonly lastAccepted: { set(value: number): void };
+
+  constructor(
+    private readonly metrics: DispatcherMetrics,
+    private readonly subscription: string,
+  ) {
+    this.latency = metrics.ackLatency.labels({ subscription });
+    this.lastAccepted = metrics.lastAccepted.labels({ subscription });
+  }
+
+  event(outcome: string): void {
+    bound(this.events, outcome, () => this.metrics.events.labels({ subscription: this.subscription, outcome })).inc();
+  }
+
+  attempt(outcome: string, trigger: string): void {
+    bound(this.attempts, outcome, () => this.metrics.attempts.labels({ subscription: this.subscription, outcome })).inc();
+    bound(this.sent, trigger, () => this.metrics.messagesSent.labels({ subscription: this.subscription, trigger })).inc();
+  }
+
+  accepted(latencyMs: number | undefined): void {
+    if (latencyMs !== undefined) this.latency.observe(latencyMs / 1000);
+    this.lastAccepted.set(Date.now() / 1000);
+  }
+}
+
+function bound<T>(cache: Map<string, T>, key: string, create: () => T): T {
+  let child = cache.get(key);
+  if (child === undefined) {
+    child = create();
+    cache.set(key, child);
+  }
+  return child;
+}

@@ -15,7 +15,7 @@ import { OrderedDispatcher } from '../delivery/ordered-dispatcher.js';
 import type { AttemptReport, DeliveryJob, JobResult } from '../delivery/job.js';
 import { MllpClient, type MllpClientOptions, type MllpSender } from '../transport/mllp-client.js';
 import { describeEndpoint } from '../transport/endpoint.js';
-import type { DispatcherMetrics } from '../observability/metrics.js';
+import { SubscriptionHotMetrics, type DispatcherMetrics } from '../observability/metrics.js';
 import { FailureLog } from '../observability/failure-log.js';
 import { Settler, type Settlement } from './settler.js';
 
@@ -82,6 +82,7 @@ export class SubscriptionRunner {
   private readonly settler: Settler;
   private readonly logger: Logger;
   private readonly failures: FailureLog;
+  private readonly hot: SubscriptionHotMetrics;
   private readonly now: () => Date;
   /** Events the receiver accepted whose AMQP ack was lost with the connection, by event id. */
   private readonly acceptedUnacked = new Map<string, Settlement>();
@@ -104,6 +105,7 @@ export class SubscriptionRunner {
     this.logger = options.logger.child({ subscription: sub.name });
     this.failures = new FailureLog(this.logger);
     const labels = { subscription: sub.name };
+    this.hot = new SubscriptionHotMetrics(metrics, sub.name);
     metrics.receiverConnections.set(labels, 0);
     metrics.receiverReachable.set(labels, 1);
     metrics.brokerConnected.set(labels, 0);
@@ -131,6 +133,8 @@ export class SubscriptionRunner {
           }
         : {}),
       onMessage: (delivery) => this.onDelivery(delivery),
+      // More events received than lanes can have in flight: a backlog is being worked off.
+      backlog: () => this.dispatcher.depth > sub.lanes,
       onFatal: options.onFatal,
       onStateChange: (state) => {
         metrics.brokerConnected.set(labels, state === 'consuming' ? 1 : 0);
@@ -306,33 +310,21 @@ export class SubscriptionRunner {
   }
 
   private onAttempt(report: AttemptReport<SubscriptionJob>): void {
-    const { metrics } = this.options;
-    const labels = { subscription: this.name };
-    metrics.messagesSent.inc({ ...labels, trigger: report.message.trigger });
-    metrics.attempts.inc({ ...labels, outcome: report.outcome });
-    if (report.retryInMs !== undefined) metrics.retries.inc({ ...labels, outcome: report.outcome });
+    this.hot.attempt(report.outcome, report.message.trigger);
     const up = report.outcome !== 'unreachable';
     if (up !== this.receiverUp) {
       this.receiverUp = up;
       this.receiverDownSince = up ? undefined : new Date();
-      metrics.receiverReachable.set(labels, up ? 1 : 0);
+      this.options.metrics.receiverReachable.set({ subscription: this.name }, up ? 1 : 0);
     }
-    this.receiverError = up ? undefined : report.reason;
-    const fields = {
-      eventId: report.job.eventId,
-      controlId: report.message.controlId,
-      trigger: report.message.trigger,
-      lane: report.lane,
-      attempt: report.attempt,
-      ...(report.ackCode ? { ackCode: report.ackCode } : {}),
-      ...(report.retryInMs !== undefined ? { retryInMs: report.retryInMs } : {}),
-    };
     if (report.outcome === 'accepted') {
-      if (report.latencyMs !== undefined) metrics.ackLatency.observe(labels, report.latencyMs / 1000);
-      metrics.lastAccepted.set(labels, Date.now() / 1000);
-      this.failures.success(fields, 'receiver accepting messages again');
+      this.receiverError = undefined;
+      this.hot.accepted(report.latencyMs);
+      if (this.failures.failing) this.failures.success(attemptFields(report), 'receiver accepting messages again');
       return;
     }
+    if (report.retryInMs !== undefined) this.options.metrics.retries.inc({ subscription: this.name, outcome: report.outcome });
+    if (!up) this.receiverError = report.reason;
     const reason = report.reason ?? report.outcome;
     const message =
       report.outcome === 'unreachable'
@@ -340,7 +332,7 @@ export class SubscriptionRunner {
         : report.outcome === 'uncertain'
           ? 'no ACK from the receiver; the message will be resent with the same MSH-10 and the receiver may get it twice'
           : `send failed: ${report.outcome}`;
-    this.failures.failure(report.outcome, reason, fields, message);
+    this.failures.failure(report.outcome, reason, attemptFields(report), message);
   }
 
   private onJobSettled(job: SubscriptionJob, result: JobResult): void {
@@ -369,7 +361,7 @@ export class SubscriptionRunner {
       this.onStale(delivery, settlement);
       return;
     }
-    metrics.events.inc({ subscription: this.name, outcome: settlement.outcome });
+    this.hot.event(settlement.outcome);
     if (settlement.action === 'dead-letter') metrics.deadLetters.inc({ subscription: this.name, outcome: settlement.outcome });
     const fields = {
       eventId: settlement.eventId,
@@ -421,4 +413,17 @@ export class SubscriptionRunner {
       // Broker away: the broker gauge says so; depths keep their last value.
     }
   }
+}
+
+/** Log fields of one send attempt. */
+function attemptFields(report: AttemptReport<SubscriptionJob>): Record<string, unknown> {
+  return {
+    eventId: report.job.eventId,
+    controlId: report.message.controlId,
+    trigger: report.message.trigger,
+    lane: report.lane,
+    attempt: report.attempt,
+    ...(report.ackCode ? { ackCode: report.ackCode } : {}),
+    ...(report.retryInMs !== undefined ? { retryInMs: report.retryInMs } : {}),
+  };
 }

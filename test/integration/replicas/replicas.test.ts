@@ -49,7 +49,9 @@ describe('replicas: single active consumer', () => {
     await broker.publishAll(events);
 
     await waitFor(() => receiver.received.length >= 100, { timeoutMs: 30_000, message: '100 messages delivered' });
-    // Exactly one process delivers: only one has settled anything.
+    // Exactly one process delivers: only one has settled anything (log lines are flushed
+    // every 100 ms, so wait for the first).
+    await waitFor(() => a.settled().length + b.settled().length > 0, { message: 'settled lines logged' });
     const activeIsA = a.settled().length > 0;
     const [active, standby] = activeIsA ? [a, b] : [b, a];
     expect(standby.settled()).toHaveLength(0);
