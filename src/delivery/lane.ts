@@ -108,8 +108,9 @@ export class Lane<J extends DeliveryJob = DeliveryJob> {
         if (typeof result === 'string') this.options.gate.open(this.index);
         // Settling (logs, metrics, receipt, ack) runs as a microtask: after the loop has
         // written the next message to the receiver, so that work overlaps the round trip
-        // instead of delaying the next send. Microtasks keep their order, and all run before
-        // the lane reports itself idle to stop().
+        // instead of delaying the next send. Microtasks keep their order and run before the
+        // next job of this lane is checked (a redelivered copy must see that its earlier
+        // copy was accepted), and before the lane reports itself idle to stop().
         queueMicrotask(() => {
           if (result === 'abandoned') this.options.listener.abandoned(job);
           else if (result !== 'stale') this.options.listener.settled(job, result);

@@ -88,6 +88,7 @@ export class SubscriptionRunner {
   private readonly acceptedUnacked = new Map<string, Settlement>();
   private receiverConnections = 0;
   private unroutableDeadLetters = 0;
+  private inbox: Delivery[] = [];
   private receiverUp = true;
   private receiverDownSince: Date | undefined;
   private receiverError: string | undefined;
@@ -132,7 +133,7 @@ export class SubscriptionRunner {
               }),
           }
         : {}),
-      onMessage: (delivery) => this.onDelivery(delivery),
+      onMessage: (delivery) => this.receive(delivery),
       // More events received than lanes can have in flight: a backlog is being worked off.
       backlog: () => this.dispatcher.depth > sub.lanes,
       onFatal: options.onFatal,
@@ -240,6 +241,22 @@ export class SubscriptionRunner {
       this.logger.info('subscription stopped');
     })();
     return this.stopped;
+  }
+
+  /**
+   * Deliveries are handled in the check phase, in arrival order, not in amqplib's socket
+   * callback: decoding and mapping a burst of deliveries must not delay the handling of an
+   * ACK that arrived in the same poll phase (the lanes' next sends come first).
+   */
+  private receive(delivery: Delivery): void {
+    this.inbox.push(delivery);
+    if (this.inbox.length === 1) setImmediate(() => this.drainInbox());
+  }
+
+  private drainInbox(): void {
+    const inbox = this.inbox;
+    this.inbox = [];
+    for (const delivery of inbox) this.onDelivery(delivery);
   }
 
   private onDelivery(delivery: Delivery): void {
