@@ -3,7 +3,8 @@
 //  1. starts `mllp-dispatcher listen` (a local MLLP receiver that prints what it gets),
 //  2. starts `mllp-dispatcher run` with config/demo.json pointed at it,
 //  3. publishes the sample events in examples/events/ to the patient.events exchange,
-//  4. prints the messages the receiver got, the ACKs, and the receipt of every event,
+//  4. prints the messages the receiver got, the ACKs, the receipt of every event, /readyz
+//     and the daemon's metrics,
 //  5. stops both (SIGTERM) and removes the demo's queues.
 // Needs RabbitMQ at amqp://guest:guest@127.0.0.1:5672 (or AMQP_URL).
 import { spawn } from 'node:child_process';
@@ -116,6 +117,17 @@ const deadLettered = logs.filter((line) => line.msg === 'event dead-lettered');
 for (const line of deadLettered) say(`dead-lettered ${line.eventId}: ${line.reason}`);
 say(`\n${files.length} events published, ${receiverLines.filter((line) => line.startsWith('---')).length} messages sent, ` +
   `ACK codes: ${receiverLines.filter((line) => line.startsWith('<--')).map((line) => line.split(' ')[1]).join(', ')}`);
+
+// What an operator sees: the daemon's own metrics for this feed (histogram buckets left out).
+const started = logs.find((line) => line.msg === 'mllp-dispatcher started');
+if (started?.httpPort) {
+  const base = `http://127.0.0.1:${started.httpPort}`;
+  const ready = await fetch(`${base}/readyz`);
+  say(`\n=== GET /readyz: ${ready.status} ===\n${(await ready.text()).trim()}`);
+  const metrics = await (await fetch(`${base}/metrics`)).text();
+  say('\n=== GET /metrics (mllp_* series, buckets omitted) ===');
+  say(metrics.split('\n').filter((line) => line.startsWith('mllp_') && !line.includes('_bucket{')).join('\n'));
+}
 
 // 5. Stop and clean up.
 daemon.kill('SIGTERM');
