@@ -48,17 +48,14 @@ function startChild(args, onLine) {
   return child;
 }
 
-function waitFor(check, what, timeoutMs = 15_000) {
+async function waitFor(check, what, timeoutMs = 15_000) {
   const deadline = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const tick = () => {
-      const value = check();
-      if (value) return resolve(value);
-      if (Date.now() > deadline) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 25);
-    };
-    tick();
-  });
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
 }
 
 // 1. The receiver, on a free port.
@@ -124,9 +121,18 @@ if (started?.httpPort) {
   const base = `http://127.0.0.1:${started.httpPort}`;
   const ready = await fetch(`${base}/readyz`);
   say(`\n=== GET /readyz: ${ready.status} ===\n${(await ready.text()).trim()}`);
-  const metrics = await (await fetch(`${base}/metrics`)).text();
-  say('\n=== GET /metrics (mllp_* series, buckets omitted) ===');
-  say(metrics.split('\n').filter((line) => line.startsWith('mllp_') && !line.includes('_bucket{')).join('\n'));
+  // Queue depths are polled from the broker (amqp.queuePollMs, 500 ms in the demo).
+  const metrics = await waitFor(async () => {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    return text.includes('mllp_queue_messages{') ? text : undefined;
+  }, 'the first queue-depth poll', 5_000).catch(() => fetch(`${base}/metrics`).then((response) => response.text()));
+  say('\n=== GET /metrics (the mllp_* series; histogram buckets and process metrics omitted) ===');
+  say(
+    metrics
+      .split('\n')
+      .filter((line) => line.startsWith('mllp_') && !line.startsWith('mllp_dispatcher_process_') && !line.includes('_bucket{'))
+      .join('\n'),
+  );
 }
 
 // 5. Stop and clean up.
