@@ -13,7 +13,7 @@ afterEach(async () => {
 });
 
 /**
- * A forced close (`close_all_connections` mode) also closes the test's own connection;
+ * `rabbitmqctl close_all_connections` also closes the test's own connection;
  * amqplib then emits 'error' on it, which must not crash the test worker.
  */
 function tolerateConnectionLoss(broker: TestBroker): void {
@@ -72,7 +72,7 @@ describe('the broker closes the daemon connection mid-stream', () => {
     await waitFor(() => receiver.received.length >= 40, { message: '40 messages at the receiver before the close' });
     // Remove one object the daemon declares: finding it again afterwards proves the re-declaration.
     await broker.channel.deleteQueue(`mllp.${name}.dead`);
-    const closed = await brokerClosesConnections((connectionName) => connectionName === `mllp-dispatcher ${name}`, 'test');
+    const closed = await brokerClosesConnections((connectionName) => connectionName === `mllp-dispatcher ${name}`, 'test', { all: true });
     expect(closed).toBe(1);
 
     const lost = await daemon.waitForLog((line) => line.msg === 'broker connection lost; reconnecting', 15_000, 'connection lost');
@@ -84,7 +84,7 @@ describe('the broker closes the daemon connection mid-stream', () => {
 
     // Resumes on a new connection (a second "consuming") and delivers everything.
     const resumed = await daemon.waitForLog((line) => line.msg === 'broker session consuming' && timeOf(line) >= timeOf(lost), 30_000, 'consuming again');
-    // A fresh connection of the test's own: in close_all_connections mode the first one is gone.
+    // A fresh connection of the test's own: close_all_connections closed the first one.
     const verifier = await TestBroker.open(topology);
     cleanups.push(() => verifier.close());
     expect(await verifier.messageCount(`mllp.${name}.dead`)).toBe(0);

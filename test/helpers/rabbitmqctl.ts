@@ -33,19 +33,18 @@ export async function brokerConnections(): Promise<BrokerConnection[]> {
 /**
  * The broker closes the connections whose client-provided name satisfies `match`, exactly as
  * `rabbitmqctl close_all_connections` does for each connection (connection.close with
- * `reason`, code 320 CONNECTION_FORCED). Returns how many it closed.
+ * `reason`, code 320 CONNECTION_FORCED). Returns how many matching connections it closed.
  *
- * With MLLP_TEST_CLOSE_ALL_CONNECTIONS=1 it runs `rabbitmqctl close_all_connections REASON`
- * instead, which also closes every other client of the shared broker (other tests, the
- * test's own TestBroker): only for runs where nothing else uses the broker.
+ * With `all`, it runs `rabbitmqctl close_all_connections REASON` itself, which also closes
+ * every other client of the shared broker (other tests, the test's own TestBroker): only
+ * for the disruptive tests, which run apart and in series.
  */
-export async function brokerClosesConnections(match: (name: string | undefined) => boolean, reason = 'test'): Promise<number> {
-  if (process.env.MLLP_TEST_CLOSE_ALL_CONNECTIONS === '1') {
-    const before = (await brokerConnections()).filter((connection) => match(connection.name)).length;
-    await rabbitmqctl('close_all_connections', reason);
-    return before;
-  }
+export async function brokerClosesConnections(match: (name: string | undefined) => boolean, reason = 'test', options: { all?: boolean } = {}): Promise<number> {
   const targets = (await brokerConnections()).filter((connection) => match(connection.name));
+  if (options.all) {
+    await rabbitmqctl('close_all_connections', reason);
+    return targets.length;
+  }
   for (const target of targets) await rabbitmqctl('close_connection', target.pid, reason);
   return targets.length;
 }
