@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { parseAck, type ParsedAck } from '../hl7/ack.js';
 import { MllpFrameDecoder } from './mllp-framing.js';
 import type { MllpEndpoint } from './endpoint.js';
-import { loadTlsMaterial, type TlsFileSettings } from './tls-files.js';
+import { loadTlsMaterial, tlsFilesStamp, type TlsFileSettings } from './tls-files.js';
 
 /**
  * What happened to one send. The transport only reports facts; what to do about them
@@ -56,6 +56,12 @@ export interface MllpClientOptions {
   endpoint: MllpEndpoint;
   /** Required when `endpoint.secure`. */
   tls?: TlsFileSettings;
+  /**
+   * How often (at most) a send checks whether the TLS files changed on disk; when they did,
+   * the connection is replaced before the message goes out, so a rotated certificate is in
+   * use within this long without a restart. Default 30 s.
+   */
+  tlsCheckIntervalMs?: number;
   connectTimeoutMs: number;
   ackTimeoutMs: number;
   listener?: MllpClientListener;
@@ -103,6 +109,8 @@ export class MllpClient implements MllpSender {
   private peer: PeerEvidence = { bytesReceived: false, sessionTicket: false, tls13: false };
   /** True from the start of a send until it settles, connecting included. */
   private busy = false;
+  private tlsStamp: string | undefined;
+  private tlsCheckedAt = 0;
   /** Aborts the connection attempt under way, if any. */
   private abortConnect: ((reason: string) => void) | undefined;
   private closed = false;
@@ -126,6 +134,11 @@ export class MllpClient implements MllpSender {
       if (this.socket !== undefined && this.recentAcks.includes(controlId)) {
         this.dropSocket('resending a control id already acknowledged on this connection');
       }
+      // Certificate rotation: replaced TLS files are used from the next message on. The
+      // connection is idle here (nothing in flight), so closing it disturbs nothing.
+      if (this.socket !== undefined && this.options.endpoint.secure && (await this.tlsFilesChanged())) {
+        this.dropSocket('TLS files changed on disk: reconnecting with the new certificate');
+      }
       if (this.socket === undefined) {
         const failure = await this.connect();
         if (failure !== undefined) return { kind: 'unreachable', reason: failure };
@@ -147,6 +160,15 @@ export class MllpClient implements MllpSender {
     }
   }
 
+  /** Rate-limited (tlsCheckIntervalMs) check of the TLS files against the connection's. */
+  private async tlsFilesChanged(): Promise<boolean> {
+    const now = Date.now();
+    if (now - this.tlsCheckedAt < (this.options.tlsCheckIntervalMs ?? 30_000)) return false;
+    this.tlsCheckedAt = now;
+    const stamp = await tlsFilesStamp(this.options.tls ?? { minVersion: 'TLSv1.2' });
+    return stamp !== this.tlsStamp;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     this.abortConnect?.('client is closed');
@@ -162,6 +184,8 @@ export class MllpClient implements MllpSender {
       try {
         const material = await loadTlsMaterial(this.options.tls ?? { minVersion: 'TLSv1.2' });
         tlsOptions = material.options;
+        this.tlsStamp = material.stamp;
+        this.tlsCheckedAt = Date.now();
         clientCertificateExpiresAt = material.clientCertificateExpiresAt;
       } catch (error) {
         return (error as Error).message;

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { X509Certificate } from 'node:crypto';
 import type { ConnectionOptions, SecureVersion } from 'node:tls';
 
@@ -17,6 +17,8 @@ export interface TlsFileSettings {
 
 export interface TlsMaterial {
   options: ConnectionOptions;
+  /** tlsFilesStamp of the files as they were read (taken just before reading them). */
+  stamp: string;
   /** notAfter of the client certificate, when one is configured. */
   clientCertificateExpiresAt?: Date;
 }
@@ -30,6 +32,7 @@ export interface TlsMaterial {
  * includes file contents.
  */
 export async function loadTlsMaterial(settings: TlsFileSettings): Promise<TlsMaterial> {
+  const stamp = await tlsFilesStamp(settings);
   const [ca, cert, key] = await Promise.all([
     readOptional(settings.ca, 'tls.ca'),
     readOptional(settings.cert, 'tls.cert'),
@@ -40,7 +43,7 @@ export async function loadTlsMaterial(settings: TlsFileSettings): Promise<TlsMat
   if (cert) options.cert = cert;
   if (key) options.key = key;
   if (settings.servername) options.servername = settings.servername;
-  const material: TlsMaterial = { options };
+  const material: TlsMaterial = { options, stamp };
   const expiresAt = cert ? certificateExpiry(cert) : undefined;
   if (expiresAt) material.clientCertificateExpiresAt = expiresAt;
   return material;
@@ -62,4 +65,24 @@ async function readOptional(path: string | undefined, key: string): Promise<Buff
     const code = (error as NodeJS.ErrnoException).code ?? 'read error';
     throw new Error(`cannot read ${key} file ${path}: ${code}`);
   }
+}
+
+/**
+ * Identifies the current version of the TLS files (inode, size, modification time of each;
+ * `stat` follows symbolic links, so a Kubernetes Secret update, which swaps a link, counts).
+ * Two stamps differ when any file was replaced or rewritten.
+ */
+export async function tlsFilesStamp(settings: TlsFileSettings): Promise<string> {
+  const parts = await Promise.all(
+    [settings.ca, settings.cert, settings.key].map(async (path) => {
+      if (!path) return '-';
+      try {
+        const info = await stat(path);
+        return `${info.ino}:${info.size}:${info.mtimeMs}`;
+      } catch {
+        return 'missing';
+      }
+    }),
+  );
+  return parts.join('|');
 }

@@ -1,7 +1,8 @@
 /**
  * Certificate rotation: MllpClient re-reads its TLS files for every new connection
- * (tls-files.ts), so files replaced on disk are used by the next connection without a
- * restart, while a connection already open keeps working with the material it was made with.
+ * (tls-files.ts), and before a send (at most every tlsCheckIntervalMs) replaces an idle
+ * connection whose files changed on disk; so rotated files are used without a restart,
+ * while a message in flight is never disturbed.
  */
 import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -80,6 +81,42 @@ describe('TLS certificate rotation', () => {
     const [before, after] = log.connects.map((info) => info.clientCertificateExpiresAt!.getTime());
     expect(Math.round((before! - Date.now()) / DAY_MS)).toBe(365);
     expect(Math.round((after! - Date.now()) / DAY_MS)).toBe(30);
+  });
+
+  it('files replaced on disk are picked up by the next send without waiting for a disconnect', async () => {
+    const pki = makePki({ CN_PREFIX: 'live-rotation' });
+    const server = await RawServer.start((text, connection) => {
+      connection.socket.write(ackFrame(controlIdOf(text)));
+    }, {
+      cert: pki.read(pki.serverCert),
+      key: pki.read(pki.serverKey),
+      ca: pki.read(pki.ca),
+      requestCert: true,
+      rejectUnauthorized: true,
+    });
+    cleanups.add(() => server.close());
+    const files = deployClientFiles({ ca: pki.ca, cert: pki.clientCert, key: pki.clientKey });
+    // Check the files before every send (the default is at most every 30 s).
+    const { client } = makeClient(server.port, {
+      secure: true,
+      tls: { ...files, servername: 'localhost', minVersion: 'TLSv1.2' },
+      tlsCheckIntervalMs: 0,
+    });
+    cleanups.add(() => client.close());
+    expect(ackedId(await client.send(frameOf('LIVE1'), 'LIVE1'))).toBe('LIVE1');
+    expect(ackedId(await client.send(frameOf('LIVE2'), 'LIVE2'))).toBe('LIVE2');
+    // Unchanged files: the connection stays.
+    expect(server.connections).toHaveLength(1);
+
+    const issued = issueClientCertificate(pki.dir, 'live-rotation client 2', 30);
+    replaceFile(readFileSync(issued.key), files.key);
+    replaceFile(readFileSync(issued.cert), files.cert);
+    const newSerial = new X509Certificate(readFileSync(files.cert)).serialNumber;
+
+    expect(ackedId(await client.send(frameOf('LIVE3'), 'LIVE3'))).toBe('LIVE3');
+    expect(server.connections).toHaveLength(2);
+    expect(server.connections[1]!.peerCertificate).toEqual({ subjectCN: 'live-rotation client 2', serialNumber: newSerial });
+    expect(server.connections.map((connection) => connection.frames.map(controlIdOf))).toEqual([['LIVE1', 'LIVE2'], ['LIVE3']]);
   });
 
   it('the receiver moves to a new CA: the next connection fails until the CA file is updated, then succeeds without a restart', async () => {

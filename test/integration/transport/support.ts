@@ -76,13 +76,7 @@ export function makeClient(
 }
 
 /** A port nothing listens on (it was free a moment ago: connecting to it is refused). */
-export async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export { freePort as closedPort } from '../../helpers/ports.js';
 
 /** One accepted connection of a RawServer. */
 export interface RawConnection {
