@@ -18,6 +18,7 @@ import { describeEndpoint } from '../transport/endpoint.js';
 import { SubscriptionHotMetrics, type DispatcherMetrics } from '../observability/metrics.js';
 import { FailureLog } from '../observability/failure-log.js';
 import { Settler, type Settlement } from './settler.js';
+import { ConsumerRoleTracker, type ConsumerRole } from './consumer-role.js';
 
 export interface SubscriptionRunnerOptions {
   subscription: SubscriptionConfig;
@@ -34,15 +35,6 @@ export interface SubscriptionRunnerOptions {
   /** How often queue depths are polled from the broker. */
   queuePollMs?: number;
 }
-
-/**
- * Whether this process is the queue's single active consumer. RabbitMQ does not tell an
- * AMQP 0-9-1 consumer, so it is inferred: `active` once a delivery arrived on the current
- * connection (the broker only delivers to the active consumer, and stays with it);
- * `standby` when the queue holds ready messages on two polls in a row and none came to us;
- * `unknown` otherwise (e.g. an empty queue: active-and-idle and standby look the same).
- */
-export type ConsumerRole = 'active' | 'standby' | 'unknown';
 
 export interface SubscriptionStatus {
   name: string;
@@ -92,10 +84,7 @@ export class SubscriptionRunner {
   private receiverUp = true;
   private receiverDownSince: Date | undefined;
   private receiverError: string | undefined;
-  private role: ConsumerRole = 'unknown';
-  /** Deliveries seen since the last queue poll, and the ready count at that poll. */
-  private deliveriesSincePoll = 0;
-  private readyAtLastPoll = 0;
+  private readonly role: ConsumerRoleTracker;
   private pollTimer: NodeJS.Timeout | undefined;
   private stopped: Promise<void> | undefined;
 
@@ -107,6 +96,10 @@ export class SubscriptionRunner {
     this.failures = new FailureLog(this.logger);
     const labels = { subscription: sub.name };
     this.hot = new SubscriptionHotMetrics(metrics, sub.name);
+    this.role = new ConsumerRoleTracker((role) => {
+      metrics.activeConsumer.set(labels, role === 'active' ? 1 : 0);
+      if (role !== 'unknown') this.logger.info({ role }, role === 'active' ? 'this process is the active consumer' : 'standing by: another consumer is active on this queue');
+    });
     metrics.receiverConnections.set(labels, 0);
     metrics.receiverReachable.set(labels, 1);
     metrics.brokerConnected.set(labels, 0);
@@ -140,7 +133,7 @@ export class SubscriptionRunner {
       onStateChange: (state) => {
         metrics.brokerConnected.set(labels, state === 'consuming' ? 1 : 0);
         metrics.consuming.set(labels, state === 'consuming' ? 1 : 0);
-        if (state !== 'consuming') this.setRole('unknown');
+        if (state !== 'consuming') this.role.notConsuming();
         this.logger.info({ broker: state }, `broker session ${state}`);
       },
       logger: this.logger,
@@ -212,7 +205,7 @@ export class SubscriptionRunner {
       name: this.name,
       broker: this.session.state,
       consuming: this.session.state === 'consuming',
-      role: this.role,
+      role: this.role.role,
       receiverConnections: this.receiverConnections,
       receiverUp: this.receiverUp,
       eventsInFlight: this.dispatcher.depth,
@@ -261,8 +254,7 @@ export class SubscriptionRunner {
 
   private onDelivery(delivery: Delivery): void {
     const receivedAt = Date.now();
-    this.deliveriesSincePoll++;
-    if (this.role !== 'active') this.setRole('active');
+    this.role.delivered();
     const decoded = this.options.decodeEvent(delivery.message.content);
     if (!decoded.ok) {
       this.settleWithoutSending(delivery, 'invalid-event', 'dead-letter', decoded.reason, delivery.message.properties.messageId ?? null);
@@ -405,25 +397,13 @@ export class SubscriptionRunner {
     this.logger.info({ eventId: settlement.eventId, outcome: settlement.outcome }, 'broker connection lost before the event was acknowledged; the broker will redeliver it');
   }
 
-  private setRole(role: ConsumerRole): void {
-    if (this.role === role) return;
-    this.role = role;
-    this.options.metrics.activeConsumer.set({ subscription: this.name }, role === 'active' ? 1 : 0);
-    if (role !== 'unknown') this.logger.info({ role }, role === 'active' ? 'this process is the active consumer' : 'standing by: another consumer is active on this queue');
-  }
-
   private async pollQueueDepths(): Promise<void> {
     const { metrics } = this.options;
     try {
       const [events, dead] = await this.session.messageCounts([queueName(this.name), deadLetterQueueName(this.name)]);
       if (events !== undefined) {
         metrics.queueMessages.set({ subscription: this.name, queue: 'events' }, events);
-        if (this.role !== 'active' && this.session.state === 'consuming') {
-          const waitingForUs = events > 0 && this.readyAtLastPoll > 0 && this.deliveriesSincePoll === 0;
-          if (waitingForUs) this.setRole('standby');
-        }
-        this.readyAtLastPoll = events;
-        this.deliveriesSincePoll = 0;
+        if (this.session.state === 'consuming') this.role.polled(events);
       }
       if (dead !== undefined) metrics.queueMessages.set({ subscription: this.name, queue: 'dead' }, dead);
     } catch {
