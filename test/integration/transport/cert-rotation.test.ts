@@ -33,25 +33,35 @@ function deployClientFiles(files: { ca: string; cert: string; key: string }) {
   return deployed;
 }
 
+/**
+ * A receiver that requires a client certificate from `pki`'s CA and ACKs everything, and a
+ * client whose TLS files are deployed in a directory of their own (returned, to rotate).
+ */
+async function mutualTlsPair(pki: ReturnType<typeof makePki>, clientOptions: { tlsCheckIntervalMs?: number } = {}) {
+  const server = await RawServer.start((text, connection) => {
+    connection.socket.write(ackFrame(controlIdOf(text)));
+  }, {
+    cert: pki.read(pki.serverCert),
+    key: pki.read(pki.serverKey),
+    ca: pki.read(pki.ca),
+    requestCert: true,
+    rejectUnauthorized: true,
+  });
+  cleanups.add(() => server.close());
+  const files = deployClientFiles({ ca: pki.ca, cert: pki.clientCert, key: pki.clientKey });
+  const { client, log } = makeClient(server.port, {
+    secure: true,
+    tls: { ...files, servername: 'localhost', minVersion: 'TLSv1.2' },
+    ...clientOptions,
+  });
+  cleanups.add(() => client.close());
+  return { server, files, client, log };
+}
+
 describe('TLS certificate rotation', () => {
   it('a client certificate replaced on disk: the open connection keeps working, the next connection presents the new one', async () => {
     const pki = makePki({ CN_PREFIX: 'rotation' });
-    const server = await RawServer.start((text, connection) => {
-      connection.socket.write(ackFrame(controlIdOf(text)));
-    }, {
-      cert: pki.read(pki.serverCert),
-      key: pki.read(pki.serverKey),
-      ca: pki.read(pki.ca),
-      requestCert: true,
-      rejectUnauthorized: true,
-    });
-    cleanups.add(() => server.close());
-    const files = deployClientFiles({ ca: pki.ca, cert: pki.clientCert, key: pki.clientKey });
-    const { client, log } = makeClient(server.port, {
-      secure: true,
-      tls: { ...files, servername: 'localhost', minVersion: 'TLSv1.2' },
-    });
-    cleanups.add(() => client.close());
+    const { server, files, client, log } = await mutualTlsPair(pki);
 
     expect(ackedId(await client.send(frameOf('ROT1'), 'ROT1'))).toBe('ROT1');
     const oldSerial = new X509Certificate(readFileSync(files.cert)).serialNumber;
@@ -85,24 +95,8 @@ describe('TLS certificate rotation', () => {
 
   it('files replaced on disk are picked up by the next send without waiting for a disconnect', async () => {
     const pki = makePki({ CN_PREFIX: 'live-rotation' });
-    const server = await RawServer.start((text, connection) => {
-      connection.socket.write(ackFrame(controlIdOf(text)));
-    }, {
-      cert: pki.read(pki.serverCert),
-      key: pki.read(pki.serverKey),
-      ca: pki.read(pki.ca),
-      requestCert: true,
-      rejectUnauthorized: true,
-    });
-    cleanups.add(() => server.close());
-    const files = deployClientFiles({ ca: pki.ca, cert: pki.clientCert, key: pki.clientKey });
     // Check the files before every send (the default is at most every 30 s).
-    const { client } = makeClient(server.port, {
-      secure: true,
-      tls: { ...files, servername: 'localhost', minVersion: 'TLSv1.2' },
-      tlsCheckIntervalMs: 0,
-    });
-    cleanups.add(() => client.close());
+    const { server, files, client } = await mutualTlsPair(pki, { tlsCheckIntervalMs: 0 });
     expect(ackedId(await client.send(frameOf('LIVE1'), 'LIVE1'))).toBe('LIVE1');
     expect(ackedId(await client.send(frameOf('LIVE2'), 'LIVE2'))).toBe('LIVE2');
     // Unchanged files: the connection stays.
