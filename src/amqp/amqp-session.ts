@@ -5,6 +5,7 @@ import { maskUrlPassword } from '../config/load-config.js';
 import { TopologyConflictError } from './topology.js';
 import { connectionOptions } from './connection-options.js';
 import { coalesceWrites } from './coalesce-writes.js';
+import { AckBatcher } from './ack-batcher.js';
 
 export type SessionState = 'connecting' | 'consuming' | 'closed';
 
@@ -50,6 +51,7 @@ interface Live {
   model: ChannelModel;
   consumeChannel: Channel;
   publishChannel: ConfirmChannel;
+  acks: AckBatcher;
 }
 
 /**
@@ -95,7 +97,7 @@ export class AmqpSession {
 
   ack(delivery: Delivery): boolean {
     if (!this.isCurrent(delivery.generation)) return false;
-    this.live!.consumeChannel.ack(delivery.message);
+    this.live!.acks.ack(delivery.message.fields.deliveryTag);
     return true;
   }
 
@@ -160,6 +162,7 @@ export class AmqpSession {
       // still buffered in the channel (the event would be redelivered and sent twice).
       // Closing the consuming channel is also what returns unacknowledged deliveries to
       // the queue, atomically with removing the consumer.
+      live.acks.flush();
       for (const channel of [live.consumeChannel, live.publishChannel]) {
         try {
           await channel.close();
@@ -272,6 +275,7 @@ export class AmqpSession {
       await consumeChannel.prefetch(options.prefetch);
       live.consumeChannel = consumeChannel;
       live.publishChannel = publishChannel;
+      live.acks = new AckBatcher(consumeChannel);
       this.live = live as Live;
       this.generationCounter++;
       const generation = this.generationCounter;
@@ -283,6 +287,7 @@ export class AmqpSession {
               drop('the broker cancelled the consumer (queue deleted?)');
               return;
             }
+            live.acks!.received(message.fields.deliveryTag);
             options.onMessage({ message, generation });
           },
           { noAck: false },
