@@ -110,6 +110,9 @@ for (const receipt of receipts) {
       `MSH-10 ${(receipt.controlId ?? '-').padEnd(20)} ACK ${(receipt.ackCode ?? '-').padEnd(3)} attempts ${receipt.attempts}`,
   );
 }
+// The daemon writes its log lines in batches (at most 100 ms late): wait for the dead-letter lines.
+const invalid = receipts.filter((receipt) => receipt.outcome === 'invalid-event').length;
+await waitFor(() => logs.filter((line) => line.msg === 'event dead-lettered').length >= invalid, 'the dead-letter log lines', 3_000).catch(() => {});
 const deadLettered = logs.filter((line) => line.msg === 'event dead-lettered');
 for (const line of deadLettered) say(`dead-lettered ${line.eventId}: ${line.reason}`);
 say(`\n${files.length} events published, ${receiverLines.filter((line) => line.startsWith('---')).length} messages sent, ` +
