@@ -6,6 +6,7 @@ import { TopologyConflictError } from './topology.js';
 import { connectionOptions } from './connection-options.js';
 import { coalesceWrites } from './coalesce-writes.js';
 import { AckBatcher } from './ack-batcher.js';
+import { sleep } from '../util/sleep.js';
 
 export type SessionState = 'connecting' | 'consuming' | 'closed';
 
@@ -314,17 +315,4 @@ function describeAmqpError(error: unknown): string {
     return `${code !== undefined ? `${String(code)} ` : ''}${error.message}`.replace(/amqps?:\/\/[^\s]+/g, (url) => maskUrlPassword(url));
   }
   return String(error);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      signal.removeEventListener('abort', done);
-      clearTimeout(timer);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

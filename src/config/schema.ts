@@ -155,8 +155,6 @@ export const configSchema = {
   },
 };
 
-export type GlobalConfig = ReturnType<ReturnType<typeof convict<typeof configSchema>>['getProperties']>;
-
 export function createConfig(env: NodeJS.ProcessEnv) {
   return convict(configSchema, { env, args: [] });
 }

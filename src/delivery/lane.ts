@@ -5,6 +5,7 @@ import { decide, isRefusal, type OutcomePolicy, type RetrySettings } from './pol
 import type { ReceiverGate } from './receiver-gate.js';
 import type { DeliveryJob, JobResult, StreamListener } from './job.js';
 import { withDefined } from '../util/with-defined.js';
+import { sleep } from '../util/sleep.js';
 
 export interface LaneOptions<J extends DeliveryJob> {
   index: number;
@@ -184,7 +185,7 @@ export class Lane<J extends DeliveryJob = DeliveryJob> {
             { ackCode, reason: reason ?? outcome },
           );
         }
-        const slept = await this.interruptible(delay(decision.delayMs, this.stopController.signal));
+        const slept = await this.interruptible(sleep(decision.delayMs, this.stopController.signal));
         if (!slept) return 'abandoned';
       }
     }
@@ -212,19 +213,4 @@ export class Lane<J extends DeliveryJob = DeliveryJob> {
 function ackReason(outcome: string, ackCode: string, errorCode: string | undefined): string | undefined {
   if (outcome === 'accepted') return undefined;
   return `receiver answered ${ackCode}${errorCode ? ` (ERR-3 ${errorCode})` : ''}`;
-}
-
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(new Error('aborted'));
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new Error('aborted'));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
