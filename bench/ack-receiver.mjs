@@ -7,18 +7,26 @@
 // Options:
 //   --port P        listen port (0 = any free port; default 0)
 //   --host H        listen address (default 127.0.0.1)
-//   --delay-ms D    wait D ms before each ACK (a slow receiver). Implemented per connection
-//                   with a timer, so several connections (lanes) overlap their delays, and
-//                   frames of one connection are answered in order, each D ms after the
-//                   previous answer or its own arrival, whichever is later.
+//   --delay-ms D    wait D ms before each ACK (a slow receiver). Several connections (lanes)
+//                   overlap their delays; frames of one connection are answered in order,
+//                   each D ms after the previous answer or its own arrival, whichever is
+//                   later. The wake-ups come from an alarm thread (Atomics.wait, sub-millisecond)
+//                   rather than from timers: Node's timers have a 1 ms resolution, and with
+//                   several connections a timer that fires a fraction of a millisecond early
+//                   could only be re-armed for a whole millisecond more, which held ACKs
+//                   2.4 ms (1 connection) to 3.1 ms (8) instead of 2.
 //
 // Run under the benchmark (child_process.fork) it reports {type:'listening', port} over IPC
 // and answers IPC requests: {type:'stats'} -> {type:'stats', received, acked, connections,
-// turnaroundMs, turnarounds, turnaroundHistogram} (turnaround: ACK written -> next frame in),
-// {type:'pause'} (hold every ACK until resumed), {type:'resume'}, {type:'set-delay', ms}.
+// turnaroundMs, turnarounds, turnaroundHistogram, holdMs, holds} (turnaround: ACK written ->
+// next frame in; hold: a delayed frame's arrival, or the previous answer, -> its ACK),
+// {type:'pause'} (hold every ACK until resumed), {type:'resume'}, {type:'set-delay', ms},
+// {type:'notify-at', count} -> {type:'reached', count, at} once `count` ACKs have been
+// written in all (at: performance.timeOrigin + performance.now(), comparable across processes).
 // Run by hand it prints "listening <port>" and a summary when stopped.
 import net from 'node:net';
 import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
 
 const { values } = parseArgs({
   options: {
@@ -41,6 +49,12 @@ let connections = 0;
 let turnaroundMs = 0;
 let turnarounds = 0;
 const turnaroundHistogram = new Array(16).fill(0); // bucket i: [2^(i-1), 2^i) x 0.1 ms
+/** `notify-at`: the ACK count at which to tell the parent (once), -1 for none. */
+let notifyAt = -1;
+/** Sum and count of the delays actually applied (delayed mode). */
+let holdMs = 0;
+let holds = 0;
+let resumedAt = 0;
 /** Connections with ACKs held by `pause`, to answer on `resume`. */
 const heldBack = new Set();
 
@@ -103,23 +117,94 @@ function ackFrame({ controlId, trigger }) {
   return frame;
 }
 
+/**
+ * Calls `onAlarm` at (or just after) the earliest time asked for with `at(ms)`
+ * (performance.now() of this thread). A helper thread sleeps in Atomics.wait until then.
+ */
+function createAlarm(onAlarm) {
+  const shared = new SharedArrayBuffer(16);
+  const due = new Float64Array(shared, 0, 1); // absolute ms (timeOrigin + now); Infinity = none
+  const signal = new Int32Array(shared, 8, 1); // bumped whenever `due` changes
+  due[0] = Infinity;
+  const thread = new Worker(
+    `const { workerData, parentPort } = require('node:worker_threads');
+     const due = new Float64Array(workerData, 0, 1);
+     const signal = new Int32Array(workerData, 8, 1);
+     for (;;) {
+       const seen = Atomics.load(signal, 0);
+       const wait = due[0] - (performance.timeOrigin + performance.now());
+       if (wait <= 0) { due[0] = Infinity; parentPort.postMessage(0); continue; }
+       Atomics.wait(signal, 0, seen, Number.isFinite(wait) ? wait : undefined);
+     }`,
+    { eval: true, workerData: shared },
+  );
+  thread.unref();
+  thread.on('message', onAlarm);
+  return {
+    at(ms) {
+      const absolute = performance.timeOrigin + ms;
+      if (absolute >= due[0]) return;
+      due[0] = absolute;
+      Atomics.add(signal, 0, 1);
+      Atomics.notify(signal, 0);
+    },
+  };
+}
+
+/** Connections with delayed answers waiting (delayed mode). */
+const waiting = new Set();
+const alarm = createAlarm(answerDue);
+
+/** Answers every delayed frame that is due, then asks the alarm for the next one. */
+function answerDue() {
+  const now = performance.now();
+  let next = Infinity;
+  for (const state of waiting) {
+    if (paused) {
+      heldBack.add(state);
+      continue;
+    }
+    next = Math.min(next, state.answerDue(now));
+    if (!state.hasQueue()) waiting.delete(state);
+  }
+  if (next !== Infinity) alarm.at(next);
+}
+
 const server = net.createServer((socket) => {
   connections++;
   socket.setNoDelay(true);
   let pending; // bytes of an incomplete frame
-  /** Answers waiting for their delay, in order; one timer per connection. */
+  /** Answers waiting for their delay, in order. */
   const queue = [];
-  let timer;
   let readyAt = 0; // when the previous answer went out (delayed mode)
+  const dueAt = () => Math.max(queue[0].arrivedAt, readyAt) + delayMs;
 
   const state = {
     flush() {
       if (paused) return;
       if (delayMs <= 0) {
         while (queue.length > 0) write(queue.shift().header);
-      } else if (!timer && queue.length > 0) {
-        schedule();
+      } else if (queue.length > 0) {
+        waiting.add(state);
+        alarm.at(dueAt());
       }
+    },
+    hasQueue: () => queue.length > 0,
+    /** Answers what is due at `now`; returns when the next answer is due (Infinity: none). */
+    answerDue(now) {
+      while (queue.length > 0) {
+        const due = dueAt();
+        if (due > now) return due;
+        const item = queue.shift();
+        // Frames that arrived before the last `resume` were held by `pause`, not by the delay.
+        if (item.arrivedAt >= resumedAt) {
+          holdMs += now - (due - delayMs);
+          holds++;
+        }
+        readyAt = now;
+        write(item.header);
+      }
+      return Infinity;
     },
   };
 
@@ -129,30 +214,10 @@ const server = net.createServer((socket) => {
     socket.write(ackFrame(header));
     acked++;
     lastAckAt = performance.now();
-  }
-
-  function schedule() {
-    const head = queue[0];
-    const dueAt = Math.max(head.arrivedAt, readyAt) + delayMs;
-    const fire = () => {
-      timer = undefined;
-      // Timers have millisecond granularity and may fire a little early: never answer
-      // before the full delay has passed.
-      const early = dueAt - performance.now();
-      if (early > 0) {
-        timer = setTimeout(fire, Math.ceil(early));
-        return;
-      }
-      if (paused) {
-        heldBack.add(state);
-        return;
-      }
-      const item = queue.shift();
-      readyAt = performance.now();
-      write(item.header);
-      if (queue.length > 0) schedule();
-    };
-    timer = setTimeout(fire, Math.ceil(Math.max(0, dueAt - performance.now())));
+    if (acked === notifyAt) {
+      notifyAt = -1;
+      process.send?.({ type: 'reached', count: acked, at: performance.timeOrigin + lastAckAt });
+    }
   }
 
   socket.on('data', (chunk) => {
@@ -186,7 +251,7 @@ const server = net.createServer((socket) => {
   socket.on('error', () => {});
   socket.on('close', () => {
     connections--;
-    clearTimeout(timer);
+    waiting.delete(state);
     heldBack.delete(state);
     queue.length = 0;
   });
@@ -201,7 +266,7 @@ server.listen(Number(values.port), values.host, () => {
 process.on('message', (message) => {
   switch (message?.type) {
     case 'stats':
-      process.send({ type: 'stats', received, acked, connections, turnaroundMs, turnarounds, turnaroundHistogram });
+      process.send({ type: 'stats', received, acked, connections, turnaroundMs, turnarounds, turnaroundHistogram, holdMs, holds });
       break;
     case 'pause':
       paused = true;
@@ -209,12 +274,18 @@ process.on('message', (message) => {
       break;
     case 'resume': {
       paused = false;
+      resumedAt = performance.now();
       const states = [...heldBack];
       heldBack.clear();
       for (const state of states) state.flush();
       process.send({ type: 'resumed' });
       break;
     }
+    case 'notify-at':
+      // Tells the parent when the ACK count reaches `count` (its time, as timeOrigin + now).
+      notifyAt = Number(message.count);
+      process.send({ type: 'notify-armed' });
+      break;
     case 'set-delay':
       delayMs = Number(message.ms);
       process.send({ type: 'delay', ms: delayMs });

@@ -16,7 +16,8 @@
 //        (c) the daemon end to end: drain rate (N events waiting), then paced latency;
 //        (d) the naive amqplib + node-hl7-client 3.2.0 script (bench/naive-client.mjs);
 //        (e) the daemon's peak RSS while --memory-n events wait in its queue and drain;
-//        (f) a receiver that takes --slow-delay-ms per ACK, with --lanes lanes.
+//        (f) a receiver that takes --slow-delay-ms per ACK, with --lanes lanes (receipts are
+//            published as always but only counted, not consumed, by this process).
 // --profile DIR: every daemon runs under --cpu-prof (summarise: bench/profile-summary.mjs).
 // --dist DIR: run the daemon from another build (a dist/ directory whose parent also holds
 // package.json, config/, schemas/ and node_modules/).
@@ -114,6 +115,8 @@ const ID = `bench-${process.pid}`;
 const EXCHANGE = `${ID}.events`;
 const DEAD_EXCHANGE = `${ID}.dead`;
 const RECEIPTS_EXCHANGE = `${ID}.receipts`;
+// Receipts that this process does not consume (case f): counted in their queue, not parsed.
+const UNCOLLECTED_RECEIPTS = `${ID}.receipts-uncollected`;
 const declaredQueues = new Set();
 const children = new Set();
 const workDir = mkdtempSync(join(tmpdir(), `${ID}-`));
@@ -128,7 +131,7 @@ async function cleanup() {
         const channel = await broker.createChannel();
         channel.on('error', () => {});
         for (const queue of declaredQueues) await channel.deleteQueue(queue).catch(() => {});
-        for (const exchange of [...eventExchanges, DEAD_EXCHANGE, RECEIPTS_EXCHANGE]) await channel.deleteExchange(exchange).catch(() => {});
+        for (const exchange of [...eventExchanges, DEAD_EXCHANGE, RECEIPTS_EXCHANGE, UNCOLLECTED_RECEIPTS]) await channel.deleteExchange(exchange).catch(() => {});
         await channel.close().catch(() => {});
       } catch (error) {
         log(`cleanup: ${error.message}`);
@@ -197,6 +200,16 @@ async function queueDepth(queue) {
   }
 }
 
+async function purgeQueue(queue) {
+  const channel = await broker.createChannel();
+  channel.on('error', () => {});
+  try {
+    await channel.purgeQueue(queue);
+  } finally {
+    await channel.close().catch(() => {});
+  }
+}
+
 async function waitUntil(check, what, timeoutMs = 60_000, everyMs = 20) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -238,13 +251,18 @@ async function startReceiver(delayMs) {
     resume: () => rpc({ type: 'resume' }, 'resumed'),
     stats: () => rpc({ type: 'stats' }, 'stats'),
     setDelay: (ms) => rpc({ type: 'set-delay', ms }, 'delay'),
+    /** Resolves with {at} (timeOrigin-based ms) when the receiver has written `count` ACKs in all. */
+    whenAcked: async (count) => {
+      await rpc({ type: 'notify-at', count }, 'notify-armed');
+      return { reached: next('reached') };
+    },
   };
 }
 
 // ------------------------------------------------------------------ the daemon
-function daemonConfig(subscription, port, lanes, exchange = EXCHANGE, receipts = true) {
+function daemonConfig(subscription, port, lanes, exchange = EXCHANGE, receipts = true, receiptsExchange = RECEIPTS_EXCHANGE) {
   return {
-    amqp: { url: AMQP_URL, exchange, deadLetterExchange: DEAD_EXCHANGE, receiptsExchange: RECEIPTS_EXCHANGE, receipts },
+    amqp: { url: AMQP_URL, exchange, deadLetterExchange: DEAD_EXCHANGE, receiptsExchange, receipts },
     http: { port: 0, host: '127.0.0.1' },
     subscriptions: [
       {
@@ -267,6 +285,10 @@ function daemonConfig(subscription, port, lanes, exchange = EXCHANGE, receipts =
 const collectors = new Map();
 async function startReceiptConsumer() {
   const channel = await broker.createChannel();
+  await channel.assertExchange(UNCOLLECTED_RECEIPTS, 'topic', { durable: true });
+  await channel.assertQueue(UNCOLLECTED_RECEIPTS, { durable: false });
+  await channel.bindQueue(UNCOLLECTED_RECEIPTS, UNCOLLECTED_RECEIPTS, '#');
+  declaredQueues.add(UNCOLLECTED_RECEIPTS);
   await channel.assertExchange(RECEIPTS_EXCHANGE, 'topic', { durable: true });
   const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
   await channel.bindQueue(queue, RECEIPTS_EXCHANGE, '#');
@@ -324,12 +346,18 @@ const eventExchanges = new Set([EXCHANGE]);
 
 class Daemon {
   /** A daemon with one subscription `name` (its queue: mllp.<name>), fed through its own exchange when `build` is a candidate. */
-  constructor(name, { port, lanes = 1, build = BUILDS[0], receipts = true }) {
+  /**
+   * `receipts`: 'collected' (this process reads every receipt and checks its outcome),
+   * 'uncollected' (published with confirms as always, to an exchange whose queue this process
+   * only counts: case f, where parsing thousands of receipts a second on the same two cores
+   * would slow the lanes being measured), or 'off'.
+   */
+  constructor(name, { port, lanes = 1, build = BUILDS[0], receipts = 'collected' }) {
     this.exchange = build.tag ? `${ID}.events-${build.tag}` : EXCHANGE;
     eventExchanges.add(this.exchange);
     declaredQueues.add(`mllp.${name}`);
     declaredQueues.add(`mllp.${name}.dead`);
-    const config = daemonConfig(name, port, lanes, this.exchange, receipts);
+    const config = daemonConfig(name, port, lanes, this.exchange, receipts !== 'off', receipts === 'uncollected' ? UNCOLLECTED_RECEIPTS : RECEIPTS_EXCHANGE);
     this.receipts = receipts;
     const nodeArgs = [
       ...(opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${opts.profile}`, `--cpu-prof-name=${name}.cpuprofile`] : []),
@@ -395,16 +423,18 @@ class Daemon {
 /**
  * One timed drain: hold the receiver's ACKs, publish `events` (the daemon takes its
  * prefetch and waits on the first ACK; the rest waits in its queue), then release the
- * receiver and time until every event's accepted receipt is in.
+ * receiver and time until every event is done: with collected receipts, until the last
+ * accepted receipt is in; otherwise until the receiver's last ACK (the daemon settles each
+ * event right after its ACK), and then, untimed, every event is checked settled (a receipt
+ * counted in its queue, or, with receipts off, the event queue empty).
  */
 async function timedDrain(daemon, receiver, pub, prefix, events) {
   await receiver.pause();
   const ackedBefore = (await receiver.stats()).acked;
-  // With receipts off, the drain ends with the receiver's last ACK; the daemon acks each
-  // event right after it (no confirm to wait for), and the queue is checked empty below.
-  const done = daemon.receipts
+  const collected = daemon.receipts === 'collected';
+  const done = collected
     ? collectReceipts(prefix, events.length)
-    : waitUntil(async () => (await receiver.stats()).acked - ackedBefore >= events.length, 'every event ACKed', 120_000, 2).then(() => ({ lastAt: performance.now() }));
+    : (await receiver.whenAcked(ackedBefore + events.length)).reached.then(({ at }) => ({ lastAt: at - performance.timeOrigin }));
   await publishAll(pub, daemon.exchange, events);
   // Let the daemon take its prefetch and block on the held ACK.
   await sleep(300);
@@ -421,13 +451,20 @@ async function timedDrain(daemon, receiver, pub, prefix, events) {
   const statsAfter = await receiver.stats();
   // How long the daemon took, per connection, from an ACK to its next message.
   const turnaroundMs = (statsAfter.turnaroundMs - statsBefore.turnaroundMs) / Math.max(1, statsAfter.turnarounds - statsBefore.turnarounds);
-  if (!daemon.receipts) await waitUntil(async () => (await queueDepth(queue)) === 0, 'the queue to be empty');
-  return { perSec: events.length / seconds, seconds, waiting, cpu, turnaroundMs };
+  // How long the receiver actually held each message (delayed mode; nominal --slow-delay-ms).
+  const holdMs = (statsAfter.holdMs - statsBefore.holdMs) / Math.max(1, statsAfter.holds - statsBefore.holds);
+  if (daemon.receipts === 'uncollected') {
+    await waitUntil(async () => (await queueDepth(UNCOLLECTED_RECEIPTS)) >= events.length, 'a receipt for every event');
+    await purgeQueue(UNCOLLECTED_RECEIPTS);
+  } else if (daemon.receipts === 'off') {
+    await waitUntil(async () => (await queueDepth(queue)) === 0, 'the queue to be empty');
+  }
+  return { perSec: events.length / seconds, seconds, waiting, cpu, turnaroundMs, holdMs };
 }
 
 // ------------------------------------------------------------------ (c0) the daemon with receipts off
 async function caseDaemonNoReceipts(receiver, pub, makeRoundEvents) {
-  const daemon = new Daemon(`${ID}-c0`, { port: receiver.port, receipts: false });
+  const daemon = new Daemon(`${ID}-c0`, { port: receiver.port, receipts: 'off' });
   const perRound = [];
   const cpus = [];
   try {
@@ -862,7 +899,7 @@ async function caseMemory(receiver, pub) {
 async function caseLanes(slowReceiver, pub) {
   const perLanes = BUILDS.map(() => ({}));
   for (const lanes of LANES) {
-    const runs = BUILDS.map((build, i) => ({ build, daemon: new Daemon(`${ID}-f${lanes}${i ? 'x' : ''}`, { port: slowReceiver.port, lanes, build }), perRound: [] }));
+    const runs = BUILDS.map((build, i) => ({ build, daemon: new Daemon(`${ID}-f${lanes}${i ? 'x' : ''}`, { port: slowReceiver.port, lanes, build, receipts: 'uncollected' }), perRound: [] }));
     try {
       for (const run of runs) await run.daemon.ready();
       for (let round = 0; round <= ROUNDS; round++) {
@@ -877,9 +914,9 @@ async function caseLanes(slowReceiver, pub) {
             continue;
           }
           const events = makeEvents(SLOW_N, prefix, 100 + round);
-          const { perSec, cpu, turnaroundMs } = await timedDrain(run.daemon, slowReceiver, pub, prefix, events);
+          const { perSec, cpu, turnaroundMs, holdMs } = await timedDrain(run.daemon, slowReceiver, pub, prefix, events);
           run.perRound.push(perSec);
-          log(`(f)${run.build.tag ? ` ${run.build.tag}` : ''} ${SLOW_DELAY_MS} ms receiver, lanes ${lanes}, round ${round}: ${fmt(perSec)} events/s; CPU us/event: ${describeCpu(cpu)}; ACK -> next message on a lane ${fmt(turnaroundMs * 1000)} us`);
+          log(`(f)${run.build.tag ? ` ${run.build.tag}` : ''} ${SLOW_DELAY_MS} ms receiver, lanes ${lanes}, round ${round}: ${fmt(perSec)} events/s; CPU us/event: ${describeCpu(cpu)}; ACK -> next message on a lane ${fmt(turnaroundMs * 1000)} us; receiver hold ${fmt(holdMs * 1000)} us`);
         }
       }
     } finally {

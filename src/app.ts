@@ -3,7 +3,7 @@ import type { AppConfig } from './config/load-config.js';
 import { createEventDecoder, type EventDecoder } from './event/decode-event.js';
 import { DispatcherMetrics } from './observability/metrics.js';
 import { HealthServer, type Readiness } from './observability/http-server.js';
-import { SubscriptionRunner, type SubscriptionRunnerOptions, type SubscriptionStatus } from './runner/subscription-runner.js';
+import { SubscriptionRunner, type SubscriptionStatus } from './runner/subscription-runner.js';
 
 export interface ReloadSummary {
   added: string[];
@@ -15,10 +15,12 @@ export interface ReloadSummary {
 export interface DaemonOptions {
   config: AppConfig;
   logger: Logger;
-  /** The broker refuses our topology, or something else that a restart cannot fix: exit 78. */
+  /**
+   * Something a restart of the subscription cannot fix: the broker refuses our topology
+   * (exit 78), or a subscription's delivery thread died (exit 1).
+   */
   onFatal: (error: Error) => void;
   metrics?: DispatcherMetrics;
-  createSender?: SubscriptionRunnerOptions['createSender'];
 }
 
 /**
@@ -154,7 +156,6 @@ export class Daemon {
       phi: this.config.log.phi,
       decodeEvent: this.decodeEvent,
       onFatal: this.options.onFatal,
-      ...(this.options.createSender ? { createSender: this.options.createSender } : {}),
     });
     this.runners.set(subscription.name, runner);
     runner.start();

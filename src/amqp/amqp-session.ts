@@ -43,6 +43,11 @@ export interface AmqpSessionOptions {
   /** The topology conflicts with what the broker has: retrying cannot help. */
   onFatal: (error: Error) => void;
   onStateChange?: (state: SessionState) => void;
+  /**
+   * The generation whose deliveries can be settled changed (undefined: none, disconnected).
+   * Called before the first delivery of a new generation.
+   */
+  onLiveGeneration?: (generation: number | undefined) => void;
   /** True while events wait for the stream: acks and receipts may then be batched (coalesce-writes.ts). */
   backlog?: () => boolean;
   logger: Logger;
@@ -90,6 +95,13 @@ export class AmqpSession {
 
   isCurrent(generation: number): boolean {
     return generation === this.generationCounter && this.live !== undefined;
+  }
+
+  /** Every change of the live connection starts a new generation. */
+  private setLive(live: Live | undefined): void {
+    this.live = live;
+    this.generationCounter++;
+    this.options.onLiveGeneration?.(live ? this.generationCounter : undefined);
   }
 
   start(): void {
@@ -156,8 +168,7 @@ export class AmqpSession {
     this.closing = true;
     this.stopController.abort();
     const live = this.live;
-    this.live = undefined;
-    this.generationCounter++;
+    this.setLive(undefined);
     if (live) {
       // Channels first: closing the connection right after an ack can drop the ack frame
       // still buffered in the channel (the event would be redelivered and sent twice).
@@ -244,10 +255,7 @@ export class AmqpSession {
     const lost = new Promise<string>((resolve) => (onLost = resolve));
     const live: Partial<Live> = { model };
     const drop = (reason: string) => {
-      if (this.live === live) {
-        this.live = undefined;
-        this.generationCounter++;
-      }
+      if (this.live === live) this.setLive(undefined);
       model.close().catch(() => {});
       onLost(reason);
     };
@@ -277,8 +285,7 @@ export class AmqpSession {
       live.consumeChannel = consumeChannel;
       live.publishChannel = publishChannel;
       live.acks = new AckBatcher(consumeChannel);
-      this.live = live as Live;
-      this.generationCounter++;
+      this.setLive(live as Live);
       const generation = this.generationCounter;
       if (!this.closing) {
         await consumeChannel.consume(
@@ -300,10 +307,7 @@ export class AmqpSession {
       model.removeAllListeners('close');
       model.on('error', () => {});
       await model.close().catch(() => {});
-      if (this.live === live) {
-        this.live = undefined;
-        this.generationCounter++;
-      }
+      if (this.live === live) this.setLive(undefined);
       throw error;
     }
   }

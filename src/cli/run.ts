@@ -48,7 +48,7 @@ export async function runCommand(options: { configFile?: string | undefined }): 
       config,
       logger,
       onFatal: (error) => {
-        logger.fatal({ err: error.message }, 'cannot run with this broker setup');
+        logger.fatal({ err: error.message }, error instanceof TopologyConflictError ? 'cannot run with this broker setup' : 'stopping after a fatal error');
         process.stderr.write(`mllp-dispatcher: ${error.message}\n`);
         stop(error instanceof TopologyConflictError ? EXIT_CONFIG : EXIT_FAILURE);
       },

@@ -3,9 +3,9 @@ import type { SendOutcome } from './outcomes.js';
 
 /**
  * One event on its way to the receiver: the messages it produced, in the order they must
- * be sent (a merge with two replaced records gives two A40s).
+ * be sent (a merge with two replaced records gives two A40s). Plain data.
  */
-export interface DeliveryJob {
+export interface StreamJob {
   readonly eventId: string;
   readonly messages: readonly OutboundMessage[];
   /** Patient key: all jobs with the same key go through one lane, in order. */
@@ -14,6 +14,10 @@ export interface DeliveryJob {
   readonly barrier: boolean;
   /** When the daemon received the event (ms since the epoch). */
   readonly receivedAt: number;
+}
+
+/** A job as the lanes run it: with its checks against the AMQP side. */
+export interface DeliveryJob extends StreamJob {
   /**
    * False once the AMQP delivery can no longer be settled (its channel is gone). The broker
    * redelivers such an event, so the stream drops the stale copy instead of sending it.
@@ -24,8 +28,9 @@ export interface DeliveryJob {
    * result means the receiver already accepted this event under an earlier AMQP delivery
    * whose ack was lost with the broker connection: the job is settled with that result
    * and nothing is sent again (the receiver would only get a needless duplicate).
+   * May answer asynchronously (the delivery thread asks the main thread).
    */
-  alreadyAccepted?(): JobResult | undefined;
+  alreadyAccepted?(): JobResult | undefined | Promise<JobResult | undefined>;
 }
 
 /** How a job ended. `ack`: acknowledge the event; `dead-letter`: publish it to the dead-letter exchange, then acknowledge. */
@@ -50,7 +55,7 @@ export interface JobResult {
 }
 
 /** Facts about one send attempt, for logs and metrics. */
-export interface AttemptReport<J extends DeliveryJob = DeliveryJob> {
+export interface AttemptReport<J extends StreamJob = DeliveryJob> {
   job: J;
   message: OutboundMessage;
   lane: number;
@@ -64,10 +69,15 @@ export interface AttemptReport<J extends DeliveryJob = DeliveryJob> {
   retryInMs?: number;
 }
 
-export interface StreamListener<J extends DeliveryJob = DeliveryJob> {
+export interface StreamListener<J extends StreamJob = DeliveryJob> {
   /** The job is done; settle its AMQP delivery accordingly. */
   settled(job: J, result: JobResult): void;
   /** The job was not finished (shutdown): requeue its AMQP delivery. */
   abandoned(job: J): void;
+  /**
+   * The job was dropped unsent because its AMQP delivery went stale (`isLive()` false):
+   * there is nothing to settle, the broker delivers the event again.
+   */
+  dropped?(job: J): void;
   attempted(report: AttemptReport<J>): void;
 }

@@ -114,7 +114,8 @@ export class Lane<J extends DeliveryJob = DeliveryJob> {
         // copy was accepted), and before the lane reports itself idle to stop().
         queueMicrotask(() => {
           if (result === 'abandoned') this.options.listener.abandoned(job);
-          else if (result !== 'stale') this.options.listener.settled(job, result);
+          else if (result === 'stale') this.options.listener.dropped?.(job);
+          else this.options.listener.settled(job, result);
           this.options.onJobDone(job);
         });
       }
@@ -135,8 +136,10 @@ export class Lane<J extends DeliveryJob = DeliveryJob> {
     let last: JobResult | undefined;
     if (this.stopping) return 'abandoned';
     if (!job.isLive()) return 'stale';
-    const earlier = job.alreadyAccepted?.();
-    if (earlier) return earlier;
+    if (job.alreadyAccepted) {
+      const earlier = await job.alreadyAccepted();
+      if (earlier) return earlier;
+    }
     for (const message of job.messages) {
       const frame = encodeFrame(message.text);
       let attempt = 0;

@@ -11,9 +11,8 @@ import { withDefined } from '../util/with-defined.js';
 import { routeEvent } from '../routing/route-event.js';
 import { maskSecurityField } from '../hl7/mask-security.js';
 import { patientKey } from '../routing/patient-key.js';
-import { OrderedDispatcher } from '../delivery/ordered-dispatcher.js';
-import type { AttemptReport, DeliveryJob, JobResult } from '../delivery/job.js';
-import { MllpClient, type MllpClientOptions, type MllpSender } from '../transport/mllp-client.js';
+import { DeliveryStream, type ThreadedJob } from '../delivery/thread/delivery-stream.js';
+import type { AttemptReport, JobResult } from '../delivery/job.js';
 import { describeEndpoint } from '../transport/endpoint.js';
 import { SubscriptionHotMetrics, type DispatcherMetrics } from '../observability/metrics.js';
 import { FailureLog } from '../observability/failure-log.js';
@@ -30,7 +29,6 @@ export interface SubscriptionRunnerOptions {
   decodeEvent: EventDecoder;
   /** The broker refuses our topology: stop the daemon with exit 78. */
   onFatal: (error: Error) => void;
-  createSender?: (options: MllpClientOptions) => MllpSender;
   now?: () => Date;
   /** How often queue depths are polled from the broker. */
   queuePollMs?: number;
@@ -52,7 +50,7 @@ export interface SubscriptionStatus {
 }
 
 /** An event in the stream, with the AMQP delivery to settle when it is done. */
-interface SubscriptionJob extends DeliveryJob {
+interface SubscriptionJob extends ThreadedJob {
   readonly delivery: Delivery;
 }
 
@@ -70,7 +68,7 @@ const ACCEPTED_UNACKED_KEPT = 10_000;
 export class SubscriptionRunner {
   readonly name: string;
   private readonly session: AmqpSession;
-  private readonly dispatcher: OrderedDispatcher<SubscriptionJob>;
+  private readonly dispatcher: DeliveryStream<SubscriptionJob>;
   private readonly settler: Settler;
   private readonly logger: Logger;
   private readonly failures: FailureLog;
@@ -127,6 +125,7 @@ export class SubscriptionRunner {
           }
         : {}),
       onMessage: (delivery) => this.receive(delivery),
+      onLiveGeneration: (generation) => this.dispatcher.setLiveGeneration(generation),
       // More events received than lanes can have in flight: a backlog is being worked off.
       backlog: () => this.dispatcher.depth > sub.lanes,
       onFatal: options.onFatal,
@@ -151,40 +150,43 @@ export class SubscriptionRunner {
         metrics.unroutableDeadLetters.inc(labels);
       },
     });
-    const createSender = options.createSender ?? ((clientOptions) => new MllpClient(clientOptions));
-    this.dispatcher = new OrderedDispatcher<SubscriptionJob>({
-      lanes: sub.lanes,
-      policy: sub.policy,
-      retry: sub.retry,
-      createSender: (lane) =>
-        createSender({
+    this.dispatcher = new DeliveryStream<SubscriptionJob>({
+      settings: withDefined(
+        {
+          subscription: sub.name,
+          lanes: sub.lanes,
+          policy: sub.policy,
+          retry: sub.retry,
           endpoint: sub.endpoint,
-          ...(sub.tls ? { tls: sub.tls } : {}),
           connectTimeoutMs: sub.timeouts.connectMs,
           ackTimeoutMs: sub.timeouts.ackMs,
-          listener: {
-            connected: (info) => {
-              metrics.receiverConnections.set(labels, ++this.receiverConnections);
-              if (info.clientCertificateExpiresAt) metrics.certificateExpiry.set({ ...labels, certificate: 'client' }, info.clientCertificateExpiresAt.getTime() / 1000);
-              if (info.serverCertificateExpiresAt) metrics.certificateExpiry.set({ ...labels, certificate: 'server' }, info.serverCertificateExpiresAt.getTime() / 1000);
-              this.logger.debug({ lane, receiver: describeEndpoint(sub.endpoint), ...info }, 'connected to the receiver');
-            },
-            disconnected: (reason) => {
-              metrics.receiverConnections.set(labels, --this.receiverConnections);
-              this.logger.debug({ lane, reason }, 'receiver connection closed');
-            },
-            ignoredFrame: (reason) => {
-              metrics.ignoredFrames.inc({ ...labels, reason });
-              this.logger.debug({ lane, reason }, 'ignored a frame that answers nothing in flight');
-            },
-          },
-        }),
+        },
+        { tls: sub.tls },
+      ),
+      connections: {
+        connected: (lane, info) => {
+          metrics.receiverConnections.set(labels, ++this.receiverConnections);
+          if (info.clientCertificateExpiresAt) metrics.certificateExpiry.set({ ...labels, certificate: 'client' }, info.clientCertificateExpiresAt.getTime() / 1000);
+          if (info.serverCertificateExpiresAt) metrics.certificateExpiry.set({ ...labels, certificate: 'server' }, info.serverCertificateExpiresAt.getTime() / 1000);
+          this.logger.debug({ lane, receiver: describeEndpoint(sub.endpoint), ...info }, 'connected to the receiver');
+        },
+        disconnected: (lane, reason) => {
+          metrics.receiverConnections.set(labels, --this.receiverConnections);
+          this.logger.debug({ lane, reason }, 'receiver connection closed');
+        },
+        ignoredFrame: (lane, reason) => {
+          metrics.ignoredFrames.inc({ ...labels, reason });
+          this.logger.debug({ lane, reason }, 'ignored a frame that answers nothing in flight');
+        },
+      },
       listener: {
         settled: (job, result) => this.onJobSettled(job, result),
         // Left unacknowledged on purpose: closing the channel returns it to the queue (see stop()).
         abandoned: () => {},
         attempted: (report) => this.onAttempt(report),
       },
+      alreadyAccepted: (job) => this.takeAccepted(job.eventId),
+      onCrash: (error) => options.onFatal(new Error(`the delivery thread of subscription "${sub.name}" failed: ${error.message}`)),
     });
     metrics.watchStream(sub.name, this.dispatcher);
   }
@@ -288,7 +290,6 @@ export class SubscriptionRunner {
   }
 
   private jobFor(event: PatientEvent, messages: OutboundMessage[], delivery: Delivery, receivedAt: number): SubscriptionJob {
-    const session = this.session;
     return {
       eventId: event.id,
       messages,
@@ -296,8 +297,8 @@ export class SubscriptionRunner {
       barrier: event.type === 'merge' || event.type === 'unmerge',
       receivedAt,
       delivery,
-      isLive: () => session.isCurrent(delivery.generation),
-      ...(delivery.message.fields.redelivered ? { alreadyAccepted: () => this.takeAccepted(event.id) } : {}),
+      generation: delivery.generation,
+      redelivered: delivery.message.fields.redelivered === true,
     };
   }
 

@@ -1,0 +1,216 @@
+import { existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { PACKAGE_ROOT } from '../../package-paths.js';
+import type { ConnectionInfo } from '../../transport/mllp-client.js';
+import type { JobResult, StreamJob, StreamListener } from '../job.js';
+import { BatchedPort } from './batched-port.js';
+import { LaneServer } from './lane-server.js';
+import type { DeliveryStreamSettings, FromThread, ToThread, WireAttempt } from './protocol.js';
+
+/** V8 young-generation size of a delivery thread (see the Worker's resourceLimits). */
+const DELIVERY_THREAD_YOUNG_GENERATION_MB = 4;
+
+/** A job as the main thread hands it over: plain data plus what the stale check needs. */
+export interface ThreadedJob extends StreamJob {
+  /** The broker connection generation of the job's AMQP delivery. */
+  readonly generation: number;
+  /** Redelivered by the broker: `alreadyAccepted` is asked before it is sent. */
+  readonly redelivered: boolean;
+}
+
+export interface ConnectionListener {
+  connected(lane: number, info: ConnectionInfo): void;
+  disconnected(lane: number, reason: string): void;
+  ignoredFrame(lane: number, reason: 'duplicate-ack' | 'unsolicited'): void;
+}
+
+export interface DeliveryStreamOptions<J extends ThreadedJob> {
+  settings: DeliveryStreamSettings;
+  listener: StreamListener<J>;
+  connections: ConnectionListener;
+  /**
+   * Asked when a redelivered job reaches the front of its lane: the result of an earlier
+   * delivery of the same event that the receiver accepted but whose AMQP ack was lost.
+   */
+  alreadyAccepted(job: J): JobResult | undefined;
+  /** The thread died (a bug): the subscription cannot deliver any more. */
+  onCrash(error: Error): void;
+}
+
+/**
+ * A subscription's delivery stream (lanes, MLLP connections, retries: a LaneServer), seen
+ * from the main thread. Same contract as OrderedDispatcher: jobs go in with `submit`, and
+ * each comes back exactly once through the listener (settled, abandoned or dropped), in
+ * lane order.
+ *
+ * With several lanes the LaneServer runs on a thread of its own. The receiver's ACKs then
+ * arrive all the time, and a lane is idle from its ACK until its next message is written:
+ * on the main thread that gap is as long as whatever the event loop is doing when the ACK
+ * arrives (a burst of deliveries to decode and map, confirms, logs); on the delivery
+ * thread, which does nothing else, it is the time to parse the ACK and write the next frame.
+ *
+ * With one lane the LaneServer runs on the main thread, over the same messages (passed by
+ * reference, in the same batches). A thread would help there too when the receiver is fast
+ * (docs/PERFORMANCE.md), but it costs memory: its own heap, and a main heap that grows with
+ * the faster drain (peak RSS 144 MB against the 120 MB budget with 100,000 events waiting).
+ */
+export class DeliveryStream<J extends ThreadedJob> {
+  private readonly worker: Worker | undefined;
+  private readonly out: BatchedPort<ToThread>;
+  /** Jobs handed to the thread and not yet back, in submission order. */
+  private readonly jobs = new Map<number, J>();
+  private nextSeq = 1;
+  private state: 'running' | 'stopping' | 'stopped' = 'running';
+  private stopped: Promise<void> | undefined;
+  private onStopped: (() => void) | undefined;
+
+  constructor(private readonly options: DeliveryStreamOptions<J>) {
+    if (options.settings.lanes === 1) {
+      const server = new LaneServer(options.settings, { postMessage: (batch: unknown) => this.onBatch(batch as FromThread[]) });
+      this.out = new BatchedPort<ToThread>({ postMessage: (batch: unknown) => server.handle(batch as ToThread[]) });
+      return;
+    }
+    const worker = new Worker(threadEntry(), {
+      workerData: options.settings,
+      name: `mllp-dispatcher lanes ${options.settings.subscription}`,
+      // The thread keeps only the jobs in flight: a small young generation is plenty, and
+      // each MB of it is memory the daemon holds.
+      resourceLimits: { maxYoungGenerationSizeMb: DELIVERY_THREAD_YOUNG_GENERATION_MB },
+    });
+    this.worker = worker;
+    this.out = new BatchedPort<ToThread>(worker);
+    worker.on('message', (batch: FromThread[]) => this.onBatch(batch));
+    worker.on('error', (error) => this.crashed(error));
+    worker.on('exit', (code) => this.crashed(new Error(`delivery thread exited with code ${code}`)));
+  }
+
+  submit(job: J): void {
+    if (this.state !== 'running') {
+      this.options.listener.abandoned(job);
+      return;
+    }
+    const seq = this.nextSeq++;
+    this.jobs.set(seq, job);
+    const { eventId, messages, laneKey, barrier, receivedAt, generation, redelivered } = job;
+    this.out.push({ type: 'submit', job: { seq, eventId, messages: messages.slice(), laneKey, barrier, receivedAt, generation, redelivered } });
+  }
+
+  /** The broker connection whose deliveries can be settled (undefined: none). */
+  setLiveGeneration(generation: number | undefined): void {
+    this.out.push({ type: 'live-generation', generation: generation ?? null });
+  }
+
+  /** Events handed over and not yet settled. */
+  get depth(): number {
+    return this.jobs.size;
+  }
+
+  /** receivedAt of the oldest event not yet settled. */
+  oldestReceivedAt(): number | undefined {
+    for (const job of this.jobs.values()) return job.receivedAt;
+    return undefined;
+  }
+
+  /**
+   * Requeues what has not started, gives sends in flight `graceMs` to be answered, closes
+   * every connection, and ends the thread. Resolves once every job has come back.
+   */
+  stop(graceMs: number): Promise<void> {
+    this.stopped ??= (async () => {
+      if (this.state === 'running') {
+        this.state = 'stopping';
+        const done = new Promise<void>((resolve) => (this.onStopped = resolve));
+        this.out.push({ type: 'stop', graceMs });
+        await done;
+      }
+      this.state = 'stopped';
+      await this.worker?.terminate();
+    })();
+    return this.stopped;
+  }
+
+  private onBatch(batch: FromThread[]): void {
+    for (const message of batch) this.onMessage(message);
+  }
+
+  private onMessage(message: FromThread): void {
+    const { listener, connections } = this.options;
+    switch (message.type) {
+      case 'settled': {
+        const job = this.take(message.seq);
+        if (job) listener.settled(job, message.result);
+        break;
+      }
+      case 'abandoned': {
+        const job = this.take(message.seq);
+        if (job) listener.abandoned(job);
+        break;
+      }
+      case 'dropped': {
+        const job = this.take(message.seq);
+        if (job) listener.dropped?.(job);
+        break;
+      }
+      case 'attempted':
+        this.onAttempt(message.report);
+        break;
+      case 'ask-accepted': {
+        const job = this.jobs.get(message.seq);
+        const result = job ? this.options.alreadyAccepted(job) : undefined;
+        this.out.push({ type: 'already-accepted', seq: message.seq, result: result ?? null });
+        break;
+      }
+      case 'connected':
+        connections.connected(message.lane, message.info);
+        break;
+      case 'disconnected':
+        connections.disconnected(message.lane, message.reason);
+        break;
+      case 'ignored-frame':
+        connections.ignoredFrame(message.lane, message.reason);
+        break;
+      case 'stopped':
+        this.onStopped?.();
+        break;
+    }
+  }
+
+  private onAttempt(report: WireAttempt): void {
+    const job = this.jobs.get(report.seq);
+    const message = job?.messages[report.message];
+    if (!job || !message) return;
+    const { seq: _seq, message: _index, ...facts } = report;
+    this.options.listener.attempted({ ...facts, job, message });
+  }
+
+  private take(seq: number): J | undefined {
+    const job = this.jobs.get(seq);
+    this.jobs.delete(seq);
+    return job;
+  }
+
+  /** The thread ended without being stopped: its jobs stay unacknowledged (the broker redelivers them). */
+  private crashed(error: Error): void {
+    if (this.state === 'stopped') return;
+    const wasRunning = this.state === 'running';
+    this.state = 'stopped';
+    this.jobs.clear();
+    this.onStopped?.();
+    if (wasRunning) this.options.onCrash(error);
+  }
+}
+
+/**
+ * The compiled thread entry beside this module. Under vitest the project's modules are the
+ * TypeScript sources, which a worker thread cannot load; the thread then runs the compiled
+ * copy in dist/ (`npm test` builds it first).
+ */
+function threadEntry(): URL {
+  const here = fileURLToPath(import.meta.url);
+  if (!here.endsWith('.ts')) return new URL('./thread-entry.js', import.meta.url);
+  const compiled = join(PACKAGE_ROOT, 'dist', relative(join(PACKAGE_ROOT, 'src'), join(here, '..')), 'thread-entry.js');
+  if (!existsSync(compiled)) throw new Error(`${compiled} is missing: build first (npm run build)`);
+  return pathToFileURL(compiled);
+}

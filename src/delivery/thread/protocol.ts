@@ -1,0 +1,69 @@
+import type { OutboundMessage } from '../../mapping/profile.js';
+import type { MllpEndpoint } from '../../transport/endpoint.js';
+import type { TlsFileSettings } from '../../transport/tls-files.js';
+import type { ConnectionInfo } from '../../transport/mllp-client.js';
+import type { OutcomePolicy, RetrySettings } from '../policy.js';
+import type { AttemptReport, JobResult } from '../job.js';
+
+/**
+ * The messages between a subscription (main thread) and its delivery thread. Everything
+ * here is plain data (structured clone). Both directions are ordered: a port delivers its
+ * messages in the order they were posted, and each side posts in the order things happened.
+ */
+
+/** What the delivery thread needs to run the lanes: fixed for the thread's life. */
+export interface DeliveryStreamSettings {
+  subscription: string;
+  lanes: number;
+  policy: OutcomePolicy;
+  retry: RetrySettings;
+  endpoint: MllpEndpoint;
+  tls?: TlsFileSettings;
+  connectTimeoutMs: number;
+  ackTimeoutMs: number;
+}
+
+/** An event to deliver, as handed to the thread. `seq` names it in both directions. */
+export interface WireJob {
+  seq: number;
+  eventId: string;
+  messages: OutboundMessage[];
+  laneKey: string;
+  barrier: boolean;
+  receivedAt: number;
+  /** The broker connection generation of its AMQP delivery (see `live-generation`). */
+  generation: number;
+  /** The broker marked it redelivered: ask `already-accepted` before sending it. */
+  redelivered: boolean;
+}
+
+export type ToThread =
+  | { type: 'submit'; job: WireJob }
+  /** The broker connection whose deliveries can still be settled; none while disconnected. */
+  | { type: 'live-generation'; generation: number | null }
+  | { type: 'already-accepted'; seq: number; result: JobResult | null }
+  | { type: 'stop'; graceMs: number };
+
+/** An AttemptReport with the job and message named by number. */
+export type WireAttempt = Omit<AttemptReport, 'job' | 'message'> & {
+  seq: number;
+  /** Index into the job's messages. */
+  message: number;
+};
+
+export type FromThread =
+  | { type: 'settled'; seq: number; result: JobResult }
+  | { type: 'abandoned'; seq: number }
+  /** The job's AMQP delivery went stale before it was sent; the broker redelivers the event. */
+  | { type: 'dropped'; seq: number }
+  | { type: 'attempted'; report: WireAttempt }
+  /** A redelivered job reached the front of its lane: was it accepted under its earlier delivery? */
+  | { type: 'ask-accepted'; seq: number }
+  | { type: 'connected'; lane: number; info: ConnectionInfo }
+  | { type: 'disconnected'; lane: number; reason: string }
+  | { type: 'ignored-frame'; lane: number; reason: 'duplicate-ack' | 'unsolicited' }
+  /** Every lane is idle and every connection closed; nothing follows. */
+  | { type: 'stopped' };
+
+/** Messages are posted in batches: one postMessage per turn of the sender's event loop. */
+export type Batch<T> = T[];

@@ -1,0 +1,126 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { DeliveryStream, type ThreadedJob } from '../../../src/delivery/thread/delivery-stream.js';
+import { laneIndex } from '../../../src/delivery/ordered-dispatcher.js';
+import { DEFAULT_POLICY } from '../../../src/delivery/policy.js';
+import type { AttemptReport, JobResult } from '../../../src/delivery/job.js';
+import { ScriptedReceiver } from '../../helpers/scripted-receiver.js';
+import { waitFor } from '../../helpers/wait.js';
+
+/**
+ * DeliveryStream with several lanes runs its LaneServer on a worker thread: real thread,
+ * real MLLP over TCP to a scripted receiver. (One lane runs the same server in-process; the
+ * rest of the suite covers that path.)
+ */
+
+interface Job extends ThreadedJob {
+  readonly patient: number;
+}
+
+let counter = 0;
+function job(patient: number, options: { redelivered?: boolean; generation?: number } = {}): Job {
+  const id = `ds-${process.pid}-${++counter}`;
+  return {
+    eventId: id,
+    patient,
+    messages: [{ trigger: 'A08', controlId: id, text: `MSH|^~\\&|APP|FAC|RCV|RFAC|20260315143022||ADT^A08^ADT_A01|${id}|P|2.5\rEVN|A08|20260315143022\r` }],
+    laneKey: `urn:oid:1.2.3|P${patient}`,
+    barrier: false,
+    receivedAt: Date.now(),
+    generation: options.generation ?? 1,
+    redelivered: options.redelivered ?? false,
+  };
+}
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function setup(lanes: number, accepted: (job: Job) => JobResult | undefined = () => undefined) {
+  const receiver = await ScriptedReceiver.start();
+  cleanups.push(() => receiver.close());
+  const settled: Array<{ job: Job; result: JobResult }> = [];
+  const attempts: Array<AttemptReport<Job>> = [];
+  const dropped: Job[] = [];
+  const abandoned: Job[] = [];
+  const connected: number[] = [];
+  const stream = new DeliveryStream<Job>({
+    settings: {
+      subscription: 'delivery-stream-test',
+      lanes,
+      policy: DEFAULT_POLICY,
+      retry: { initialDelayMs: 5, maxDelayMs: 20, maxAttempts: 3 },
+      endpoint: { host: '127.0.0.1', port: receiver.port, secure: false },
+      connectTimeoutMs: 2000,
+      ackTimeoutMs: 2000,
+    },
+    listener: {
+      settled: (j, result) => settled.push({ job: j, result }),
+      abandoned: (j) => abandoned.push(j),
+      dropped: (j) => dropped.push(j),
+      attempted: (report) => attempts.push(report),
+    },
+    connections: { connected: (lane) => connected.push(lane), disconnected: () => {}, ignoredFrame: () => {} },
+    alreadyAccepted: accepted,
+    onCrash: (error) => {
+      throw error;
+    },
+  });
+  cleanups.push(() => stream.stop(1000));
+  stream.setLiveGeneration(1);
+  return { receiver, stream, settled, attempts, dropped, abandoned, connected };
+}
+
+describe('DeliveryStream on a delivery thread (lanes > 1)', () => {
+  it('delivers every job once over one connection per lane, each patient in order, and reports it back', async () => {
+    const { receiver, stream, settled, attempts, connected } = await setup(4);
+    const jobs = Array.from({ length: 200 }, (_, i) => job(i % 20));
+    for (const j of jobs) stream.submit(j);
+    expect(stream.depth).toBe(200);
+    await waitFor(() => settled.length === 200, { message: 'every job settled' });
+    expect(stream.depth).toBe(0);
+    expect(stream.oldestReceivedAt()).toBeUndefined();
+    expect(settled.every(({ result }) => result.outcome === 'accepted' && result.ackCode === 'AA')).toBe(true);
+    expect(new Set(settled.map(({ job: j }) => j.eventId)).size).toBe(200);
+    expect(attempts).toHaveLength(200);
+    // The main-thread job objects come back (not copies), with their own message objects.
+    expect(settled.every(({ job: j }) => jobs.includes(j))).toBe(true);
+    expect(attempts.every((report) => report.message === report.job.messages[0])).toBe(true);
+    // Per patient, the receiver got the messages in submission order.
+    const received = receiver.controlIds();
+    expect(received).toHaveLength(200);
+    for (let patient = 0; patient < 20; patient++) {
+      const ids = jobs.filter((j) => j.patient === patient).map((j) => j.eventId);
+      expect(received.filter((id) => ids.includes(id))).toEqual(ids);
+    }
+    expect(new Set(connected)).toEqual(new Set(jobs.map((j) => laneIndex(j.laneKey, 4))));
+  });
+
+  it('drops jobs of a broker connection that is gone, and answers redelivered ones from the main thread', async () => {
+    const earlier = job(1);
+    const { receiver, stream, settled, dropped } = await setup(2, (j) =>
+      j.eventId === earlier.eventId ? { outcome: 'accepted', action: 'ack', attempts: 1, uncertainSends: 0, controlId: j.eventId, trigger: 'A08', ackCode: 'AA' } : undefined,
+    );
+    const stale = job(2, { generation: 1 });
+    stream.setLiveGeneration(2);
+    stream.submit(stale);
+    const redelivered = { ...earlier, generation: 2, redelivered: true };
+    const fresh = job(3, { generation: 2, redelivered: true });
+    stream.submit(redelivered);
+    stream.submit(fresh);
+    await waitFor(() => settled.length === 2 && dropped.length === 1, { message: 'two settled, one dropped' });
+    expect(dropped).toEqual([stale]);
+    expect(receiver.controlIds()).toEqual([fresh.eventId]);
+    expect(settled.find(({ job: j }) => j === redelivered)?.result.attempts).toBe(1);
+    expect(stream.depth).toBe(0);
+  });
+
+  it('stops: a job submitted afterwards comes back abandoned at once', async () => {
+    const { stream, abandoned } = await setup(2);
+    await stream.stop(1000);
+    const late = job(9);
+    stream.submit(late);
+    expect(abandoned).toEqual([late]);
+    expect(stream.depth).toBe(0);
+  });
+});
