@@ -94,7 +94,7 @@ export class DeliveryStream<J extends ThreadedJob> {
     const seq = this.nextSeq++;
     this.jobs.set(seq, job);
     const { eventId, messages, laneKey, barrier, receivedAt, generation, redelivered } = job;
-    this.out.push({ type: 'submit', job: { seq, eventId, messages: messages.slice(), laneKey, barrier, receivedAt, generation, redelivered } });
+    this.out.push({ type: 'submit', job: { seq, eventId, messages, laneKey, barrier, receivedAt, generation, redelivered } });
   }
 
   /** The broker connection whose deliveries can be settled (undefined: none). */

@@ -27,7 +27,7 @@ export interface DeliveryStreamSettings {
 export interface WireJob {
   seq: number;
   eventId: string;
-  messages: OutboundMessage[];
+  messages: readonly OutboundMessage[];
   laneKey: string;
   barrier: boolean;
   receivedAt: number;
@@ -64,6 +64,3 @@ export type FromThread =
   | { type: 'ignored-frame'; lane: number; reason: 'duplicate-ack' | 'unsolicited' }
   /** Every lane is idle and every connection closed; nothing follows. */
   | { type: 'stopped' };
-
-/** Messages are posted in batches: one postMessage per turn of the sender's event loop. */
-export type Batch<T> = T[];

@@ -18,18 +18,24 @@ function answerAa(message: ReceivedMessage): string {
   return buildAck(readHeader(message.text)!, { code: 'AA' });
 }
 
+/** A plain socket to the receiver, collecting the payloads of the frames it answers with. */
+function rawClient(port: number): { socket: net.Socket; replies: string[] } {
+  const socket = net.connect({ host: '127.0.0.1', port });
+  cleanups.add(() => socket.destroy());
+  const decoder = new MllpFrameDecoder();
+  const replies: string[] = [];
+  socket.on('data', (chunk: Buffer) => {
+    for (const item of decoder.push(chunk)) if (item.kind === 'frame') replies.push(item.payload.toString('utf8'));
+  });
+  return { socket, replies };
+}
+
 describe('MllpReceiver', () => {
   it('answers each message on a connection in order, even when several arrive in one read', async () => {
     const receiver = new MllpReceiver({ port: 0, onMessage: answerAa });
     const port = await receiver.listen();
     cleanups.add(() => receiver.close());
-    const socket = net.connect({ host: '127.0.0.1', port });
-    cleanups.add(() => socket.destroy());
-    const decoder = new MllpFrameDecoder();
-    const replies: string[] = [];
-    socket.on('data', (chunk: Buffer) => {
-      for (const item of decoder.push(chunk)) if (item.kind === 'frame') replies.push(item.payload.toString('utf8'));
-    });
+    const { socket, replies } = rawClient(port);
     socket.write(Buffer.concat([frameOf('RCV1'), frameOf('RCV2'), frameOf('RCV3')]));
     await waitFor(() => replies.length === 3, { message: 'three ACKs' });
     expect(replies.map((reply) => parseAck(reply)).map((parsed) => parsed.ok && parsed.ack.controlId)).toEqual(['RCV1', 'RCV2', 'RCV3']);
@@ -47,13 +53,7 @@ describe('MllpReceiver', () => {
     });
     const port = await receiver.listen();
     cleanups.add(() => receiver.close());
-    const socket = net.connect({ host: '127.0.0.1', port });
-    cleanups.add(() => socket.destroy());
-    const decoder = new MllpFrameDecoder();
-    const replies: string[] = [];
-    socket.on('data', (chunk: Buffer) => {
-      for (const item of decoder.push(chunk)) if (item.kind === 'frame') replies.push(item.payload.toString('utf8'));
-    });
+    const { socket, replies } = rawClient(port);
     // Both in one write: the failing message first, on the same connection.
     socket.write(Buffer.concat([frameOf('BOOM'), frameOf('AFTER')]));
     await waitFor(() => replies.length === 1, { message: 'the ACK of the message after the failing one' });
