@@ -15,7 +15,7 @@ afterEach(async () => {
 async function listen(args: string[] = []): Promise<{ listener: CliProcess; port: number }> {
   const listener = new CliProcess(['listen', '--port', '0', ...args]);
   running.push(listener);
-  const match = await listener.waitForOutput(/listening for MLLP(?: over TLS)? on 127\.0\.0\.1:(\d+), answering (\w+)\n/);
+  const match = await listener.waitForOutput(/listening for MLLP(?: over TLS)? on 127\.0\.0\.1:(\d+), answering (\w+), in [\w-]+\n/);
   return { listener, port: Number(match[1]) };
 }
 
