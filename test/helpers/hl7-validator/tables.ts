@@ -1,0 +1,134 @@
+import { dictionaryTables } from './dictionary.js';
+import { compareVersions } from './types.js';
+
+/**
+ * Code tables per HL7 version.
+ *
+ * `hl7-dictionary`'s `tables.js` holds ONE set of tables for all versions, with the codes
+ * of the latest version it was built from (table 0201 has `PRS`, table 0211 has
+ * `UNICODE UTF-8`, ...). Judged by it alone, a 2.3.1 message could carry a code that only
+ * 2.7 defines. So a table is read here as: the dictionary's codes, minus those a later
+ * version introduced (CODES_INTRODUCED), or, for a table whose content per version is
+ * listed in full (TABLES_BY_VERSION), exactly that list. Codes the dictionary lacks stay
+ * lacking (e.g. table 0200 has no `TEMP` at all, so `TEMP` fails in every version).
+ * docs/CONFORMANCE.md explains why this is how 2.3.1 and 2.4 can be checked at all.
+ *
+ * Only tables the dictionary has are checked; user-defined tables it does not carry
+ * (0289, 0018, ...) are not (a receiver defines those).
+ */
+
+interface CodeIntroduced {
+  table: number;
+  code: string;
+  /** First version whose table has the code. */
+  since: string;
+  source: string;
+}
+
+/** Codes that entered a table after 2.3.1 (the oldest version we send). */
+export const CODES_INTRODUCED: readonly CodeIntroduced[] = [
+  {
+    table: 201,
+    code: 'PRS',
+    since: '2.7',
+    source: 'issue 12 item 1 and HL7-OUTBOUND.md PID-13/14 row ("PRS exists only from 2.7")',
+  },
+  {
+    table: 200,
+    code: 'TEMP',
+    since: '2.7',
+    source: 'issue 12 item 1 (the dictionary has no TEMP at all, so it fails in 2.3.1-2.6 anyway)',
+  },
+  {
+    table: 200,
+    code: 'N',
+    since: '2.4',
+    source: 'issue 12 item 1; HL7-OUTBOUND.md PID-5 row ("nickname->N (2.4 and later)")',
+  },
+  {
+    table: 301,
+    code: 'URI',
+    since: '2.5',
+    source: 'issue 12 item 1 ("table 0301 gets it in 2.5")',
+  },
+];
+
+/**
+ * Table 0211 (alternate character sets, MSH-18) per version. Source: the v2 table pages
+ * published with FHIR, which give the version that added each code:
+ * https://hl7.org/fhir/DSTU2/v2/0211/index.html (and the same rows in
+ * https://hl7.org/fhir/DSTU1/v2/0211/index.html, https://hl7.org/fhir/R4/v2/0211/):
+ * `ASCII`, `8859/1`..`8859/9`, `ISO IR14`, `ISO IR87`, `ISO IR159`, `UNICODE` added v2.3;
+ * `BIG-5`, `CNS 11643-1992`, `GB 18030-2000`, `KS X 1001`, `UNICODE UTF-8`,
+ * `UNICODE UTF-16`, `UNICODE UTF-32` added v2.5; `8859/15` added v2.6. HL7-OUTBOUND.md
+ * ("`UNICODE UTF-8` from 2.5 on") agrees. There is no code for Windows-1252 in any version.
+ */
+const CHARSETS_2_3 = [
+  'ASCII',
+  '8859/1',
+  '8859/2',
+  '8859/3',
+  '8859/4',
+  '8859/5',
+  '8859/6',
+  '8859/7',
+  '8859/8',
+  '8859/9',
+  'ISO IR14',
+  'ISO IR87',
+  'ISO IR159',
+  'UNICODE',
+];
+const CHARSETS_2_5 = [
+  ...CHARSETS_2_3,
+  'BIG-5',
+  'CNS 11643-1992',
+  'GB 18030-2000',
+  'KS X 1001',
+  'UNICODE UTF-8',
+  'UNICODE UTF-16',
+  'UNICODE UTF-32',
+];
+const CHARSETS_2_6 = [...CHARSETS_2_5, '8859/15'];
+
+/**
+ * Table 0104 (version id, MSH-12) of a version lists that version and the earlier ones;
+ * the dictionary's copy stops at 2.6.
+ */
+const VERSION_IDS = ['2.0', '2.0D', '2.1', '2.2', '2.3', '2.3.1', '2.4', '2.5', '2.5.1', '2.6', '2.7', '2.7.1'];
+
+/** Tables listed in full per version: the first entry whose version <= the message's wins. */
+export const TABLES_BY_VERSION: Readonly<Record<number, readonly { from: string; codes: readonly string[] }[]>> = {
+  104: VERSION_IDS.filter((v) => v.startsWith('2.') && !v.endsWith('D'))
+    .map((v) => ({ from: v, codes: VERSION_IDS.filter((id) => compareVersions(id.replace('D', ''), v) <= 0) }))
+    .reverse(),
+  211: [
+    { from: '2.6', codes: CHARSETS_2_6 },
+    { from: '2.5', codes: CHARSETS_2_5 },
+    { from: '2.3', codes: CHARSETS_2_3 },
+  ],
+};
+
+const cache = new Map<string, ReadonlySet<string> | null>();
+
+/** The codes of table `table` in `version`, or undefined when the table is not checked. */
+export function tableCodes(table: number, version: string): ReadonlySet<string> | undefined {
+  const key = `${table}/${version}`;
+  const cached = cache.get(key);
+  if (cached !== undefined) return cached ?? undefined;
+  const codes = computeCodes(table, version);
+  cache.set(key, codes ?? null);
+  return codes;
+}
+
+function computeCodes(table: number, version: string): ReadonlySet<string> | undefined {
+  const listed = TABLES_BY_VERSION[table]?.find((entry) => compareVersions(entry.from, version) <= 0);
+  if (listed) return new Set(listed.codes);
+  const base = dictionaryTables()[String(table)];
+  if (!base) return undefined;
+  const codes = new Set(Object.keys(base.values));
+  for (const c of CODES_INTRODUCED) {
+    if (c.table === table && compareVersions(version, c.since) < 0) codes.delete(c.code);
+  }
+  return codes;
+}

@@ -1,0 +1,131 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import type { PatientEvent } from '../../../src/event/patient-event.js';
+import { buildMessages } from '../../../src/mapping/build-messages.js';
+import {
+  ALLOWED_TRIGGERS,
+  SEND_AS_PRESETS,
+  SUPPORTED_TRIGGERS,
+  type Hl7Version,
+  type MappingProfile,
+  type SendAs,
+  type Trigger,
+} from '../../../src/mapping/profile.js';
+import { validateMessage, withoutRepetitions, type ValidationError } from '../../helpers/hl7-validator/index.js';
+import { MARCH_15, acmeProfile } from '../mapping/mapping-fixtures.js';
+import { eventsFor, hostileCases } from './corpus-events.js';
+
+/**
+ * The generated conformance corpus (issue 12 item 6): every trigger x every version x
+ * SendAs preset x hostile event (corpus-events.ts), each message judged by the validator
+ * for its own MSH-12 version. It must have 0 errors (beyond exceptions.ts). A summary line
+ * `corpus: N messages, E errors (by rule: ...)` is printed after the run.
+ *
+ * A trigger is reached from every event type that allows it (ALLOWED_TRIGGERS), by
+ * overriding that type's cell of the SendAs preset (as a subscription's `triggers` does).
+ */
+
+/** 2.4, 2.5.1 and 2.6 are cast until the lead's change extends Hl7Version (issue 12 item 1). */
+export const CORPUS_VERSIONS = ['2.3.1', '2.4', '2.5', '2.5.1', '2.6'] as const;
+const SEND_AS: readonly SendAs[] = ['Client', 'Server'];
+
+export function corpusProfile(version: string, sendAs: SendAs, type: PatientEvent['type'], trigger: Trigger): MappingProfile {
+  return acmeProfile({ version: version as Hl7Version, triggers: { ...SEND_AS_PRESETS[sendAs], [type]: trigger } });
+}
+
+interface Finding extends ValidationError {
+  version: string;
+  where: string;
+}
+
+interface Corpus {
+  messages: number;
+  findings: Finding[];
+  /** Inputs the mapper threw on or skipped: `case/type/trigger/version: reason`. */
+  failures: string[];
+  /** `trigger@version` pairs that produced at least one message. */
+  covered: Set<string>;
+}
+
+function buildCorpus(): Corpus {
+  const corpus: Corpus = { messages: 0, findings: [], failures: [], covered: new Set() };
+  const cases = hostileCases();
+  const replaced = ['no name', 'long values'].map((n) => {
+    const found = cases.find((c) => c.name === n);
+    if (!found) throw new Error(`corpus case ${n} missing`);
+    return found.patient;
+  });
+  for (const sendAs of SEND_AS) {
+    for (const version of CORPUS_VERSIONS) {
+      for (const c of cases) {
+        for (const event of eventsFor(c, replaced)) {
+          for (const trigger of SUPPORTED_TRIGGERS) {
+            if (!ALLOWED_TRIGGERS[event.type].includes(trigger)) continue;
+            const where = `${c.name}/${event.type}/${trigger}/${version}/${sendAs}`;
+            try {
+              const result = buildMessages(event, corpusProfile(version, sendAs, event.type, trigger), MARCH_15);
+              if (result.kind !== 'messages') {
+                corpus.failures.push(`${where}: skipped (${result.reason})`);
+                continue;
+              }
+              for (const m of result.messages) {
+                corpus.messages++;
+                corpus.covered.add(`${trigger}@${version}`);
+                for (const e of validateMessage(m.text)) corpus.findings.push({ ...e, version, where });
+              }
+            } catch (error) {
+              corpus.failures.push(`${where}: threw ${error instanceof Error ? error.message : String(error)}`);
+            }
+          }
+        }
+      }
+    }
+  }
+  return corpus;
+}
+
+/**
+ * Findings grouped by path (repetitions folded) and rule, most frequent first:
+ * `count path rule [versions]: example detail (e.g. case/type/trigger/version/SendAs)`.
+ */
+export function groupFindings(findings: readonly Finding[]): string[] {
+  const groups = new Map<string, { count: number; versions: Set<string>; example: Finding }>();
+  for (const f of findings) {
+    const key = `${withoutRepetitions(f.path)} ${f.rule}`;
+    const g = groups.get(key) ?? { count: 0, versions: new Set<string>(), example: f };
+    g.count++;
+    g.versions.add(f.version);
+    groups.set(key, g);
+  }
+  return [...groups.entries()]
+    .sort((a, b) => b[1].count - a[1].count || a[0].localeCompare(b[0]))
+    .map(([key, g]) => `${g.count} ${key} [${[...g.versions].join(' ')}]: ${g.example.detail} (e.g. ${g.example.where})`);
+}
+
+function summaryLine(corpus: Corpus): string {
+  const byRule = new Map<string, number>();
+  for (const f of corpus.findings) byRule.set(f.rule, (byRule.get(f.rule) ?? 0) + 1);
+  const rules = [...byRule.entries()].sort((a, b) => b[1] - a[1]).map(([r, n]) => `${r} ${n}`);
+  return `corpus: ${corpus.messages} messages, ${corpus.findings.length} errors (by rule: ${rules.join(', ') || 'none'})`;
+}
+
+describe('conformance corpus', () => {
+  const corpus = buildCorpus();
+
+  afterAll(() => {
+    console.log(summaryLine(corpus));
+  });
+
+  it('covers every trigger in every version', () => {
+    const expected = SUPPORTED_TRIGGERS.flatMap((t) => CORPUS_VERSIONS.map((v) => `${t}@${v}`));
+    expect([...corpus.covered].sort()).toEqual(expected.sort());
+    expect(corpus.messages).toBeGreaterThan(1000);
+  });
+
+  it('the mapper builds every corpus event without throwing or skipping', () => {
+    expect(corpus.failures).toEqual([]);
+  });
+
+  it('every message is valid for its HL7 version (0 errors)', () => {
+    expect(groupFindings(corpus.findings)).toEqual([]);
+  });
+});

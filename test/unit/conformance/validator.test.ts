@@ -1,0 +1,272 @@
+import { describe, expect, it } from 'vitest';
+import {
+  assertValidHl7,
+  tableCodes,
+  validateMessage,
+  withoutRepetitions,
+  type ValidationError,
+} from '../../helpers/hl7-validator/index.js';
+
+/**
+ * Unit tests of the judge itself (test/helpers/hl7-validator): every rule is detected on
+ * a hand-written message, and valid messages pass, so a green corpus means something.
+ */
+
+const TIME = '20260315143022+0100';
+
+/**
+ * MSH with MSH-9 `type`. 2.3.1 gives MSH-9 a length of 7, so `ADT^A01^ADT_A01` (15) does
+ * not fit there: 2.3.1 messages here send `ADT^A01` (the structure then comes from the
+ * event) unless a test is about MSH-9 itself.
+ */
+function msh(version: string, type = version === '2.3.1' ? 'ADT^A01' : 'ADT^A01^ADT_A01', tail = ''): string {
+  return `MSH|^~\\&|APP|FAC|RAPP|RFAC|${TIME}||${type}|CTRL-1|P|${version}${tail}`;
+}
+
+/** Segments joined and ended by `\r`, as on the wire (un-framed). */
+function message(...segments: string[]): string {
+  return segments.map((s) => `${s}\r`).join('');
+}
+
+const EVN = `EVN||${TIME}`;
+const PID_25 = 'PID|1||PAT-1^^^ACME&1.2.3&ISO^PI||Doe^Jane^^^^^L||19840312|F';
+const PID_231 = 'PID|1||PAT-1^^^ACME^PI||Doe^Jane^^^^^L||19840312|F';
+const PV1 = 'PV1|1|N';
+
+function a01(version: string, pid: string, ...rest: string[]): string {
+  return message(msh(version), EVN, pid, PV1, ...rest);
+}
+
+/** The errors reduced to `path rule`, for compact expectations. */
+function found(errors: readonly ValidationError[]): string[] {
+  return errors.map((e) => `${e.path} ${e.rule}`);
+}
+
+describe('valid messages pass', () => {
+  it.each(['2.5', '2.5.1', '2.6'])('A01 in %s', (version) => {
+    expect(validateMessage(a01(version, PID_25))).toEqual([]);
+  });
+
+  it.each(['2.3.1', '2.4'])('A01 in %s', (version) => {
+    expect(validateMessage(a01(version, PID_231))).toEqual([]);
+  });
+
+  it('A40 (ADT_A39, PATIENT group) in 2.5, with and without a final \\r', () => {
+    const text = message(msh('2.5', 'ADT^A40^ADT_A39'), EVN, PID_25, 'MRG|OLD-1^^^ACME&1.2.3&ISO^PI||||||Doe^J^^^^^L');
+    expect(validateMessage(text)).toEqual([]);
+    expect(validateMessage(text.slice(0, -1))).toEqual([]);
+  });
+
+  it('A38 in 2.3.1 without DRG (the dictionary wrongly makes DRG required there; corrected)', () => {
+    expect(validateMessage(message(msh('2.3.1', 'ADT^A38'), EVN, PID_231, 'PV1|1|P'))).toEqual([]);
+  });
+
+  it('escaped delimiters, non-ASCII letters, an emoji and the HL7 null', () => {
+    const pid = 'PID|1||A\\F\\B\\S\\C^^^ACME&1.2.3&ISO^PI||M\\T\\ller-Ødegård^Zoë 😀^^^^^L||""|F';
+    expect(validateMessage(a01('2.5', pid))).toEqual([]);
+  });
+
+  it('falls back to the event structure when MSH-9.3 is absent (ADT^A04 -> ADT_A04)', () => {
+    expect(validateMessage(message(msh('2.5', 'ADT^A04'), EVN, PID_25, PV1))).toEqual([]);
+  });
+});
+
+describe('structure', () => {
+  it('a required segment missing', () => {
+    expect(found(validateMessage(message(msh('2.5'), EVN, PID_25)))).toEqual(['PV1 structure']);
+  });
+
+  it('a segment out of order', () => {
+    expect(found(validateMessage(message(msh('2.5'), EVN, PV1, PID_25)))).toContain('PID structure');
+  });
+
+  it('a segment beyond its maximum count', () => {
+    expect(found(validateMessage(message(msh('2.5'), EVN, PID_25, PID_25, PV1)))).toContain('PID structure');
+  });
+
+  it('a segment the version does not define', () => {
+    expect(found(validateMessage(a01('2.5', PID_25, 'ZZZ|1')))).toEqual(['ZZZ unknown-segment']);
+  });
+
+  it('a message structure the version does not define', () => {
+    expect(found(validateMessage(message(msh('2.5', 'ADT^A01^ADT_A99'), EVN, PID_25, PV1)))).toContain('MSH-9 structure');
+  });
+
+  it('a message that does not start with MSH', () => {
+    expect(found(validateMessage(message(EVN, PID_25)))).toEqual(['MSH structure']);
+  });
+});
+
+describe('required fields and components', () => {
+  it('PID-5 empty', () => {
+    expect(found(validateMessage(a01('2.5', 'PID|1||PAT-1^^^ACME&1.2.3&ISO^PI||||19840312|F')))).toEqual(['PID-5 required']);
+  });
+
+  it('a required component of a valued field (2.5 CX-1) empty', () => {
+    expect(found(validateMessage(a01('2.5', 'PID|1||^^^ACME&1.2.3&ISO^PI||Doe')))).toEqual(['PID-3.1 required']);
+  });
+
+  it('MSH-7 is required from 2.5 on, optional in 2.3.1', () => {
+    const noTime = (v: string) => message(`MSH|^~\\&|APP|FAC|||||ADT^A01|C1|P|${v}`, EVN, v === '2.5' ? PID_25 : PID_231, PV1);
+    expect(found(validateMessage(noTime('2.5')))).toEqual(['MSH-7 required']);
+    expect(validateMessage(noTime('2.3.1'))).toEqual([]);
+  });
+});
+
+describe('lengths (unescaped characters)', () => {
+  it('2.3.1 PID-3 (CX, 20) too long; per repetition', () => {
+    const pid = 'PID|1||SHORT~PAT-000123^^^ACME_MPI^PI||Doe';
+    expect(found(validateMessage(a01('2.3.1', pid)))).toEqual(['PID-3[2] length']);
+  });
+
+  it('2.5 component length: family name (FN-1, 50) counted with escapes as one character each', () => {
+    const family = (n: number) => `PID|1||P1^^^A&1.2&ISO^PI||${'a'.repeat(n)}\\F\\^Jane`;
+    expect(validateMessage(a01('2.5', family(49)))).toEqual([]);
+    expect(found(validateMessage(a01('2.5', family(50))))).toEqual(['PID-5.1.1 length']);
+  });
+
+  it('hex escapes count one per byte, emoji one per character', () => {
+    const pid = (given: string) => `PID|1||P1^^^A&1.2&ISO^PI||Doe^${given}`;
+    expect(validateMessage(a01('2.5', pid(`${'g'.repeat(28)}\\X0D0A\\`)))).toEqual([]);
+    expect(validateMessage(a01('2.5', pid('😀'.repeat(30))))).toEqual([]);
+    expect(found(validateMessage(a01('2.5', pid('😀'.repeat(31)))))).toEqual(['PID-5.2 length']);
+  });
+
+  it('the detail gives lengths, never the value', () => {
+    const [error] = validateMessage(a01('2.3.1', 'PID|1||SECRET-IDENTIFIER-1234567890||Doe'));
+    expect(error?.detail).toBe('28 characters, at most 20 (CX)');
+  });
+});
+
+describe('data types of primitive values', () => {
+  it('TS/DTM: hour without minutes is fine in 2.5, not in 2.3.1', () => {
+    const evn = 'EVN||2026031514';
+    expect(validateMessage(message(msh('2.5'), evn, PID_25, PV1))).toEqual([]);
+    expect(found(validateMessage(message(msh('2.3.1'), evn, PID_231, PV1)))).toEqual(['EVN-2.1 datatype']);
+  });
+
+  it('TS out of range, DT month, SI and NM', () => {
+    expect(found(validateMessage(message(msh('2.5'), 'EVN||20261399', PID_25, PV1)))).toEqual(['EVN-2.1 datatype']);
+    expect(found(validateMessage(a01('2.5', 'PID|1||P1^^^A&1.2&ISO^PI||Doe||19841312')))).toEqual(['PID-7.1 datatype']);
+    expect(found(validateMessage(a01('2.5', 'PID|x||P1^^^A&1.2&ISO^PI||Doe')))).toEqual(['PID-1 datatype']);
+    const pid25 = ['PID', '1', '', 'P1^^^A&1.2&ISO^PI', '', 'Doe', ...Array<string>(18).fill(''), 'Y', 'x'].join('|');
+    expect(found(validateMessage(a01('2.5', pid25)))).toEqual(['PID-25 datatype']);
+  });
+
+  it('raw control characters (TAB, BEL, NUL, ESC, LF) in a value', () => {
+    for (const c of ['\t', '\u0007', '\u0000', '\u001b', '\n']) {
+      expect(found(validateMessage(a01('2.5', `PID|1||P1^^^A&1.2&ISO^PI||Do${c}e`)))).toEqual(['PID-5.1.1 control-char']);
+    }
+  });
+
+  it('malformed escape sequences', () => {
+    expect(found(validateMessage(a01('2.5', 'PID|1||P1^^^A&1.2&ISO^PI||Do\\Q\\e')))).toEqual(['PID-5.1.1 escape']);
+    expect(found(validateMessage(a01('2.5', 'PID|1||P1^^^A&1.2&ISO^PI||Doe\\')))).toEqual(['PID-5.1.1 escape']);
+  });
+});
+
+describe('components, repetitions, fields', () => {
+  it('components beyond the data type: a primitive with a component, XPN with 15 in 2.5', () => {
+    expect(found(validateMessage(a01('2.5', 'PID|1||P1^^^A&1.2&ISO^PI||Doe||19840312|F^X')))).toEqual(['PID-8 length', 'PID-8 components']);
+    const xpn15 = `Doe${'^'.repeat(14)}X`;
+    expect(found(validateMessage(a01('2.5', `PID|1||P1^^^A&1.2&ISO^PI||${xpn15}`)))).toEqual(['PID-5 components']);
+  });
+
+  it('subcomponents beyond the component type (HD has 3)', () => {
+    expect(found(validateMessage(a01('2.5', 'PID|1||P1^^^A&1.2&ISO&X^PI||Doe')))).toEqual(['PID-3.4 components']);
+  });
+
+  it('a field beyond the segment (2.3.1 MRG has 7)', () => {
+    const text = message(msh('2.3.1', 'ADT^A40'), EVN, PID_231, 'MRG|OLD^^^ACME^PI|||||||X');
+    expect(found(validateMessage(text))).toEqual(['MRG-8 components']);
+  });
+
+  it('a non-repeating field repeated', () => {
+    expect(found(validateMessage(a01('2.5', 'PID|1||P1^^^A&1.2&ISO^PI||Doe||19840312|F~M')))).toEqual(['PID-8 repetition']);
+  });
+});
+
+describe('code tables per version', () => {
+  const xtn = (use: string, equip: string) => `PID|1||P1^^^A&1.2&ISO^PI||Doe||||||||^${use}^${equip}^^^^^^^^^+1 555`;
+
+  it('PRS (table 0201) only from 2.7', () => {
+    expect(found(validateMessage(a01('2.5', xtn('PRS', 'CP'))))).toEqual(['PID-13.2 table']);
+    expect(found(validateMessage(a01('2.6', xtn('PRS', 'CP'))))).toEqual(['PID-13.2 table']);
+    expect(validateMessage(a01('2.7', xtn('PRS', 'CP')))).toEqual([]);
+    expect(validateMessage(a01('2.5', xtn('PRN', 'CP')))).toEqual([]);
+  });
+
+  it('name type N (table 0200) only from 2.4; TEMP in none of 2.3.1-2.6', () => {
+    expect(found(validateMessage(a01('2.3.1', 'PID|1||P1||Doe^Jo^^^^^N')))).toEqual(['PID-5.7 table']);
+    expect(validateMessage(a01('2.4', 'PID|1||P1||Doe^Jo^^^^^N'))).toEqual([]);
+    expect(found(validateMessage(a01('2.6', 'PID|1||P1^^^A&1.2&ISO^PI||Doe^Jo^^^^^TEMP')))).toContain('PID-5.7 table');
+  });
+
+  it('universal id type URI (table 0301) only from 2.5', () => {
+    const pid = 'PID|1||P1^^^&h.org&URI^PI||Doe';
+    expect(found(validateMessage(a01('2.3.1', pid)))).toEqual(['PID-3.4.3 table']);
+    expect(validateMessage(a01('2.5', pid))).toEqual([]);
+  });
+
+  it('MSH-9 with the structure is 15 characters: too long for 2.3.1 (7), fine from 2.4 (15)', () => {
+    expect(found(validateMessage(message(msh('2.3.1', 'ADT^A01^ADT_A01'), EVN, PID_231, PV1)))).toEqual(['MSH-9 length']);
+    expect(validateMessage(message(msh('2.4', 'ADT^A01^ADT_A01'), EVN, PID_231, PV1))).toEqual([]);
+  });
+
+  it('MSH-18 character sets (table 0211) per version', () => {
+    const withCharset = (v: string, cs: string) => message(msh(v, undefined, `||||||${cs}`), EVN, v === '2.3.1' ? PID_231 : PID_25, PV1);
+    expect(found(validateMessage(withCharset('2.3.1', 'UNICODE UTF-8')))).toEqual(['MSH-18 table']);
+    expect(validateMessage(withCharset('2.3.1', 'UNICODE'))).toEqual([]);
+    expect(validateMessage(withCharset('2.3.1', '8859/1'))).toEqual([]);
+    expect(validateMessage(withCharset('2.5', 'UNICODE UTF-8'))).toEqual([]);
+    expect(found(validateMessage(withCharset('2.5', '8859/15')))).toEqual(['MSH-18 table']);
+    expect(validateMessage(withCharset('2.6', '8859/15'))).toEqual([]);
+  });
+
+  it('a visit class IMP: not in table 0004 and longer than PV1-2 allows', () => {
+    expect(found(validateMessage(message(msh('2.5'), EVN, PID_25, 'PV1|1|IMP')))).toEqual(['PV1-2 length', 'PV1-2 table']);
+  });
+
+  it('an unknown identifier type XYZ (table 0203)', () => {
+    expect(found(validateMessage(a01('2.5', 'PID|1||P1^^^A&1.2&ISO^XYZ||Doe')))).toEqual(['PID-3.5 table']);
+  });
+
+  it('tableCodes overlays the dictionary per version', () => {
+    expect(tableCodes(201, '2.6')?.has('PRS')).toBe(false);
+    expect(tableCodes(201, '2.7')?.has('PRS')).toBe(true);
+    expect(tableCodes(211, '2.4')?.has('UNICODE UTF-8')).toBe(false);
+    expect(tableCodes(211, '2.5')?.has('UNICODE UTF-8')).toBe(true);
+    expect(tableCodes(289, '2.5')).toBeUndefined(); // user-defined, not in the dictionary
+  });
+});
+
+describe('version and delimiters', () => {
+  it('an unknown MSH-12', () => {
+    expect(found(validateMessage(a01('9.9', PID_25)))).toEqual(['MSH-12 version']);
+  });
+
+  it('non-default encoding characters', () => {
+    const text = message(`MSH|^~\\#|APP|FAC|||${TIME}||ADT^A01^ADT_A01|C1|P|2.5`, EVN, PID_25, PV1);
+    expect(found(validateMessage(text))).toEqual(['MSH-2 version']);
+  });
+});
+
+describe('exceptions and assertValidHl7', () => {
+  const longId = a01('2.3.1', 'PID|1||X~PAT-000123^^^ACME_MPI^PI||Doe');
+  const exception = { path: 'PID-3', rule: 'length' as const, versions: ['2.3.1'], reason: 'IHE ITI-8 allows longer CX' };
+
+  it('an exception removes matching errors only (rule, version, path incl. repetitions and sub-paths)', () => {
+    expect(found(validateMessage(longId))).toEqual(['PID-3[2] length']);
+    expect(validateMessage(longId, { exceptions: [exception] })).toEqual([]);
+    expect(found(validateMessage(longId, { exceptions: [{ ...exception, versions: ['2.5'] }] }))).toEqual(['PID-3[2] length']);
+    expect(found(validateMessage(longId, { exceptions: [{ ...exception, rule: 'table' }] }))).toEqual(['PID-3[2] length']);
+    expect(withoutRepetitions('PID-3[2].4.1')).toBe('PID-3.4.1');
+  });
+
+  it('assertValidHl7 throws with every error listed, and passes a valid message', () => {
+    expect(() => assertValidHl7(a01('2.5', PID_25))).not.toThrow();
+    expect(() => assertValidHl7(a01('2.5', 'PID|1||P1^^^A&1.2&ISO^XYZ'))).toThrow(
+      /2 error\(s\)\):\nPID-3\.5 table: .*\nPID-5 required: /,
+    );
+  });
+});
