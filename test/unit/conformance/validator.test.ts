@@ -2,10 +2,15 @@ import { describe, expect, it } from 'vitest';
 import {
   assertValidHl7,
   tableCodes,
-  validateMessage,
+  validateMessage as validateWithProjectExceptions,
   withoutRepetitions,
+  type ValidateOptions,
   type ValidationError,
 } from '../../helpers/hl7-validator/index.js';
+
+/** The judge without the project's deliberate exceptions: every rule must be seen here. */
+const validateMessage = (text: string, options: ValidateOptions = {}): ValidationError[] =>
+  validateWithProjectExceptions(text, { exceptions: [], ...options });
 
 /**
  * Unit tests of the judge itself (test/helpers/hl7-validator): every rule is detected on
