@@ -1,5 +1,5 @@
 import type { Hl7Version } from '../versions.js';
-import { LIMITS } from './limits-data.js';
+import { LIMITS } from '../hl7-definitions.js';
 
 const FIELD = 0x7c; // |
 const REPETITION = 0x7e; // ~
@@ -7,7 +7,7 @@ const COMPONENT = 0x5e; // ^
 const SUBCOMPONENT = 0x26; // &
 
 /**
- * The limits of one field, compiled from limits-data.ts for a fast scan: the maximum length
+ * The limits of one field, compiled from src/hl7/hl7-definitions.ts for a fast scan: the maximum length
  * of a repetition and, for a composite type, of each component and its subcomponents.
  * 0 = no limit (none given, or a type that is never cut).
  */
