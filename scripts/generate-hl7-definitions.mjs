@@ -20,14 +20,14 @@ out.push("import type { Hl7Version } from './versions.js';");
 out.push('');
 out.push('/** [maximum length (0 = none given), data type] per field (index 0 = field 1) or component. */');
 out.push('export type Limit = readonly [number, string];');
-out.push('export interface VersionLimits {');
+out.push('export interface VersionDefinitions {');
 out.push('  readonly segments: Readonly<Record<string, readonly Limit[]>>;');
 out.push('  readonly types: Readonly<Record<string, readonly Limit[]>>;');
 out.push('  /** Per message structure, its segments in order (groups flattened) with whether each is required. */');
 out.push('  readonly structures: Readonly<Record<string, ReadonlyArray<readonly [string, boolean]>>>;');
 out.push('}');
 out.push('');
-out.push('export const LIMITS: Readonly<Record<Hl7Version, VersionLimits>> = {');
+out.push('export const HL7_DEFINITIONS: Readonly<Record<Hl7Version, VersionDefinitions>> = {');
 for (const version of VERSIONS) {
   const definitions = dictionary.definitions[version];
   const types = new Map();

@@ -3,14 +3,14 @@ import type { Hl7Version } from './versions.js';
 
 /** [maximum length (0 = none given), data type] per field (index 0 = field 1) or component. */
 export type Limit = readonly [number, string];
-export interface VersionLimits {
+export interface VersionDefinitions {
   readonly segments: Readonly<Record<string, readonly Limit[]>>;
   readonly types: Readonly<Record<string, readonly Limit[]>>;
   /** Per message structure, its segments in order (groups flattened) with whether each is required. */
   readonly structures: Readonly<Record<string, ReadonlyArray<readonly [string, boolean]>>>;
 }
 
-export const LIMITS: Readonly<Record<Hl7Version, VersionLimits>> = {
+export const HL7_DEFINITIONS: Readonly<Record<Hl7Version, VersionDefinitions>> = {
   '2.3.1': {
     segments: {
       MSH: [[1,'ST'],[4,'ST'],[180,'HD'],[180,'HD'],[180,'HD'],[180,'HD'],[26,'TS'],[40,'ST'],[7,'MSG'],[20,'ST'],[3,'PT'],[60,'VID'],[15,'NM'],[180,'ST'],[2,'ID'],[2,'ID'],[2,'ID'],[16,'ID'],[60,'CE'],[20,'ID']],

@@ -1,5 +1,5 @@
 import type { Hl7Version } from '../versions.js';
-import { LIMITS } from '../hl7-definitions.js';
+import { HL7_DEFINITIONS } from '../hl7-definitions.js';
 
 const FIELD = 0x7c; // |
 const REPETITION = 0x7e; // ~
@@ -35,7 +35,7 @@ export function rulesFor(version: Hl7Version, notCut: ReadonlySet<string>): Segm
   const key = `${version} ${[...notCut].join(',')}`;
   let rules = compiled.get(key);
   if (!rules) {
-    const { segments, types } = LIMITS[version];
+    const { segments, types } = HL7_DEFINITIONS[version];
     const segmentRules: Record<string, (FieldRule | undefined)[]> = {};
     for (const [name, fields] of Object.entries(segments)) {
       segmentRules[name] = fields.map(([max, type]) =>
