@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { configSchema, createConfig } from './schema.js';
 import { resolveSubscriptions, type SubscriptionConfig } from './subscription.js';
+import { applyProfiles } from './profiles.js';
 import { DEFAULTS_FILE } from '../package-paths.js';
 
 /** The `amqp` settings that pass through validation unchanged. */
@@ -81,14 +82,16 @@ export function loadConfig(options: LoadOptions = {}): AppConfig {
   }
   const password = readPassword(props, configPath, problems);
 
+  const baseDir = configPath ? dirname(configPath) : process.cwd();
+  const profiled = applyProfiles(Array.isArray(props.subscriptions) ? props.subscriptions : [], opaque.profiles, baseDir, problems);
   const { subscriptions, problems: subscriptionProblems } = resolveSubscriptions(
-    Array.isArray(props.subscriptions) ? props.subscriptions : [],
+    profiled,
     {
       sendingApplication: props.hl7.sendingApplication,
       sendingFacility: props.hl7.sendingFacility,
       assigningAuthorities: props.hl7.assigningAuthorities,
       prefetch: props.amqp.prefetch,
-      baseDir: configPath ? dirname(configPath) : process.cwd(),
+      baseDir,
     },
   );
   problems.push(...subscriptionProblems);
@@ -144,6 +147,7 @@ interface RawConfig {
 interface OpaqueValues {
   assigningAuthorities?: unknown;
   subscriptions?: unknown;
+  profiles?: unknown;
 }
 
 function loadJsonInto(config: ReturnType<typeof createConfig>, file: string, problems: string[], opaque: OpaqueValues): void {
@@ -171,6 +175,10 @@ function loadJsonInto(config: ReturnType<typeof createConfig>, file: string, pro
   if ('subscriptions' in copy) {
     opaque.subscriptions = copy.subscriptions;
     delete copy.subscriptions;
+  }
+  if ('profiles' in copy) {
+    opaque.profiles = copy.profiles;
+    delete copy.profiles;
   }
   const hl7 = copy.hl7;
   if (isPlainObject(hl7) && 'assigningAuthorities' in hl7) {

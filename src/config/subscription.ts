@@ -18,6 +18,7 @@ import { POLICY_OUTCOMES, type PolicyOutcome } from '../delivery/outcomes.js';
 import { parseEndpoint, type MllpEndpoint } from '../transport/endpoint.js';
 import type { TlsFileSettings } from '../transport/tls-files.js';
 import { ObjectReader } from './object-reader.js';
+import { readAdaptation } from './receiver-profile.js';
 import { HL7_VERSIONS } from '../hl7/versions.js';
 import { CHARSETS, type Charset } from '../hl7/charset.js';
 
@@ -139,6 +140,8 @@ function resolveSubscription(
     sub.problem('settings.Transport', `is ${settings.transport} but the endpoint scheme is ${endpoint.secure ? 'secure (sllp)' : 'plain (llp)'}`);
   }
   const triggers = readTriggers(sub, settings.sendAs);
+  sub.string('profile'); // applied before validation (profiles.ts); its keys are read below
+  const adaptation = readAdaptation(sub, { version: settings.version, triggers, events });
   const tls = readTls(sub, defaults.baseDir);
   if (endpoint?.secure === false && tls) sub.problem('tls', 'is set but the endpoint is plain llp; use sllp:// to send over TLS');
 
@@ -166,6 +169,7 @@ function resolveSubscription(
     assigningAuthorities: defaults.assigningAuthorities,
   };
   if (settings.security !== undefined) mapping.security = settings.security;
+  if (adaptation) mapping.adaptation = adaptation;
   const resolved: SubscriptionConfig = {
     name,
     description,
