@@ -3,7 +3,7 @@ import type { ValidationError } from './types.js';
 import { componentsOf } from './dictionary.js';
 import { scanEscapes } from './escapes.js';
 import { COMPONENT, ENCODING_CHARACTERS, FIELD, REPETITION, SUBCOMPONENT, type ParsedSegment } from './parse.js';
-import { checkPrimitive } from './primitives.js';
+import { checkPrimitive, checkTable, tableId } from './primitives.js';
 
 /**
  * Field-level checks of one segment against its definition in the message's version:
@@ -16,7 +16,11 @@ import { checkPrimitive } from './primitives.js';
  *   unescaped characters (escapes.ts) (`length`);
  * - no more components than the data type has; a primitive has exactly one (`components`);
  * - each primitive value by its data type and table (primitives.ts), and its escape
- *   sequences well formed (`escape`).
+ *   sequences well formed (`escape`);
+ * - a CE/CWE bound to a table (e.g. PID-16 marital status, table 0002): when its coding
+ *   system (component 3) is empty or names that table (`HL70002`), its code (component 1)
+ *   must be in the table, as a receiver reading the code without a coding system would
+ *   look it up there (`table`).
  * MSH-1 and MSH-2 are the delimiters and are checked as such only.
  */
 export function checkSegment(segment: ParsedSegment, def: SegmentDefinition, version: string, errors: ValidationError[]): void {
@@ -81,6 +85,10 @@ function checkValue(raw: string, def: ItemDefinition, level: number, version: st
       rule: 'components',
       detail: `${parts.length} ${level === 0 ? 'components' : 'subcomponents'}, ${def.datatype} has ${components.length} in v${version}`,
     });
+  }
+  if ((def.datatype === 'CE' || def.datatype === 'CWE') && def.table !== undefined) {
+    const system = parts[2] ?? '';
+    if (system === '' || system === `HL7${tableId(def.table)}`) checkTable(parts[0] ?? '', def.datatype, def.table, version, `${path}.1`, errors);
   }
   parts.forEach((part, j) => {
     const component = components[j];

@@ -1,6 +1,7 @@
 import type { ValidationError } from './types.js';
 import { segmentDefinition, versionDefinition } from './dictionary.js';
 import { EXCEPTIONS, isExcepted, type ConformanceException } from './exceptions.js';
+import { checkCharacterSet } from './charset.js';
 import { checkSegment } from './fields.js';
 import { componentOf, fieldOf, parseSegment, splitSegments } from './parse.js';
 import { checkStructure } from './structure.js';
@@ -14,7 +15,8 @@ export interface ValidateOptions {
  * Every conformance error of one un-framed HL7 v2 message (segments separated by `\r`,
  * default delimiters), judged by the `hl7-dictionary` definitions of the message's own
  * MSH-12 version (with the per-version table overlay of tables.ts): structure (MSH-9.3,
- * else the event's own structure `<MSH-9.1>_<MSH-9.2>`), then each segment's fields.
+ * else the event's own structure `<MSH-9.1>_<MSH-9.2>`), then each segment's fields, then
+ * the characters against the MSH-18 character set (charset.ts).
  * Deliberate exceptions (exceptions.ts) are left out. An empty list means valid.
  */
 export function validateMessage(text: string, options: ValidateOptions = {}): ValidationError[] {
@@ -40,6 +42,7 @@ export function validateMessage(text: string, options: ValidateOptions = {}): Va
     const def = segmentDefinition(version, segment.id);
     if (def) checkSegment(segment, def, version, errors);
   }
+  checkCharacterSet(text, componentOf(fieldOf(msh, 18), 1), errors);
   const exceptions = options.exceptions ?? EXCEPTIONS;
   return errors.filter((e) => !isExcepted(e, version, exceptions));
 }

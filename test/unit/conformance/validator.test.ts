@@ -63,7 +63,8 @@ describe('valid messages pass', () => {
 
   it('escaped delimiters, non-ASCII letters, an emoji and the HL7 null', () => {
     const pid = 'PID|1||A\\F\\B\\S\\C^^^ACME&1.2.3&ISO^PI||M\\T\\ller-Ødegård^Zoë 😀^^^^^L||""|F';
-    expect(validateMessage(a01('2.5', pid))).toEqual([]);
+    const text = message(msh('2.5', undefined, '||||||UNICODE UTF-8'), EVN, pid, PV1);
+    expect(validateMessage(text)).toEqual([]);
   });
 
   it('falls back to the event structure when MSH-9.3 is absent (ADT^A04 -> ADT_A04)', () => {
@@ -126,10 +127,10 @@ describe('lengths (unescaped characters)', () => {
   });
 
   it('hex escapes count one per byte, emoji one per character', () => {
-    const pid = (given: string) => `PID|1||P1^^^A&1.2&ISO^PI||Doe^${given}`;
-    expect(validateMessage(a01('2.5', pid(`${'g'.repeat(28)}\\X0D0A\\`)))).toEqual([]);
-    expect(validateMessage(a01('2.5', pid('😀'.repeat(30))))).toEqual([]);
-    expect(found(validateMessage(a01('2.5', pid('😀'.repeat(31)))))).toEqual(['PID-5.2 length']);
+    const named = (given: string) => message(msh('2.5', undefined, '||||||UNICODE UTF-8'), EVN, `PID|1||P1^^^A&1.2&ISO^PI||Doe^${given}`, PV1);
+    expect(validateMessage(named(`${'g'.repeat(28)}\\X0D0A\\`))).toEqual([]);
+    expect(validateMessage(named('😀'.repeat(30)))).toEqual([]);
+    expect(found(validateMessage(named('😀'.repeat(31))))).toEqual(['PID-5.2 length']);
   });
 
   it('the detail gives lengths, never the value', () => {
@@ -227,6 +228,14 @@ describe('code tables per version', () => {
     expect(found(validateMessage(message(msh('2.5'), EVN, PID_25, 'PV1|1|IMP')))).toEqual(['PV1-2 length', 'PV1-2 table']);
   });
 
+  it('a coded CE without a coding system is looked up in its field\'s table (PID-16, table 0002)', () => {
+    const pid16 = (ce: string) => ['PID', '1', '', 'P1^^^A&1.2&ISO^PI', '', 'Doe', ...Array<string>(10).fill(''), ce].join('|');
+    expect(validateMessage(a01('2.5', pid16('M')))).toEqual([]);
+    expect(found(validateMessage(a01('2.5', pid16('Q'))))).toEqual(['PID-16.1 table']);
+    expect(found(validateMessage(a01('2.5', pid16('Q^^HL70002'))))).toEqual(['PID-16.1 table']);
+    expect(validateMessage(a01('2.5', pid16('Q^Local code^99LOC')))).toEqual([]);
+  });
+
   it('an unknown identifier type XYZ (table 0203)', () => {
     expect(found(validateMessage(a01('2.5', 'PID|1||P1^^^A&1.2&ISO^XYZ||Doe')))).toEqual(['PID-3.5 table']);
   });
@@ -237,6 +246,29 @@ describe('code tables per version', () => {
     expect(tableCodes(211, '2.4')?.has('UNICODE UTF-8')).toBe(false);
     expect(tableCodes(211, '2.5')?.has('UNICODE UTF-8')).toBe(true);
     expect(tableCodes(289, '2.5')).toBeUndefined(); // user-defined, not in the dictionary
+  });
+});
+
+describe('character set (MSH-18)', () => {
+  const named = (v: string, charset: string, family: string) =>
+    message(msh(v, undefined, charset === '' ? '' : `||||||${charset}`), EVN, `PID|1||P1^^^A&1.2&ISO^PI||${family}`, PV1);
+
+  it('non-ASCII letters need MSH-18 (ASCII is the default)', () => {
+    expect(found(validateMessage(named('2.5', '', 'Müller')))).toEqual(['MSH-18 charset']);
+    expect(validateMessage(named('2.5', '', 'Muller'))).toEqual([]);
+    expect(found(validateMessage(named('2.5', 'ASCII', 'Müller')))).toEqual(['MSH-18 charset']);
+  });
+
+  it('8859/1 holds Latin-1 letters, not Ł or CJK; UNICODE UTF-8 holds everything', () => {
+    expect(validateMessage(named('2.5', '8859/1', 'Ødegård-Müller'))).toEqual([]);
+    expect(found(validateMessage(named('2.5', '8859/1', 'Łukasiewicz')))).toEqual(['MSH-18 charset']);
+    expect(found(validateMessage(named('2.5', '8859/1', '山田')))).toEqual(['MSH-18 charset']);
+    expect(validateMessage(named('2.5', 'UNICODE UTF-8', '山田 😀'))).toEqual([]);
+  });
+
+  it('the detail counts the characters and names the segment, not the value', () => {
+    const [error] = validateMessage(named('2.5', '', 'Zoë Ødegård'));
+    expect(error?.detail).toBe('3 character(s) outside ASCII (MSH-18 empty), the first in segment 3');
   });
 });
 
