@@ -123,6 +123,10 @@ export function hostileCases(): HostileCase[] {
       source: { user: LONG('user') },
     },
     { name: 'minimal (identifier only)', patient: patient({ identifier: [BASE_IDENTIFIER] }) },
+    {
+      name: 'no usable identifier (no system, no assigner)',
+      patient: patient({ identifier: [{ value: 'NO-AUTHORITY' }, { system: OID_MPI }], name: [{ use: 'official', family: 'Noid' }] }),
+    },
     { name: 'no name', patient: patient({ identifier: [BASE_IDENTIFIER], gender: 'male' }) },
     { name: 'empty name list', patient: patient({ identifier: [BASE_IDENTIFIER], name: [] }) },
     { name: 'name with only text', patient: patient({ identifier: [BASE_IDENTIFIER], name: [{ text: 'Bobby J' }] }) },

@@ -25,10 +25,10 @@ import { eventsFor, hostileCases } from './corpus-events.js';
  */
 
 /** 2.4, 2.5.1 and 2.6 are cast until the lead's change extends Hl7Version (issue 12 item 1). */
-export const CORPUS_VERSIONS = ['2.3.1', '2.4', '2.5', '2.5.1', '2.6'] as const;
+const CORPUS_VERSIONS = ['2.3.1', '2.4', '2.5', '2.5.1', '2.6'] as const;
 const SEND_AS: readonly SendAs[] = ['Client', 'Server'];
 
-export function corpusProfile(version: string, sendAs: SendAs, type: PatientEvent['type'], trigger: Trigger): MappingProfile {
+function corpusProfile(version: string, sendAs: SendAs, type: PatientEvent['type'], trigger: Trigger): MappingProfile {
   return acmeProfile({ version: version as Hl7Version, triggers: { ...SEND_AS_PRESETS[sendAs], [type]: trigger } });
 }
 
@@ -87,7 +87,7 @@ function buildCorpus(): Corpus {
  * Findings grouped by path (repetitions folded) and rule, most frequent first:
  * `count path rule [versions]: example detail (e.g. case/type/trigger/version/SendAs)`.
  */
-export function groupFindings(findings: readonly Finding[]): string[] {
+function groupFindings(findings: readonly Finding[]): string[] {
   const groups = new Map<string, { count: number; versions: Set<string>; example: Finding }>();
   for (const f of findings) {
     const key = `${withoutRepetitions(f.path)} ${f.rule}`;
