@@ -20,6 +20,12 @@ export interface ValidateOptions {
  * Deliberate exceptions (exceptions.ts) are left out. An empty list means valid.
  */
 export function validateMessage(text: string, options: ValidateOptions = {}): ValidationError[] {
+  if (text.startsWith('\u000b')) {
+    return [{ path: 'MSH', rule: 'structure', detail: 'the text is MLLP-framed: pass the message between 0x0B and 0x1C 0x0D' }];
+  }
+  if (!text.includes('\r') && text.includes('\n')) {
+    return [{ path: 'MSH', rule: 'structure', detail: 'segments are separated by \\n; HL7 separates them by \\r' }];
+  }
   const errors: ValidationError[] = [];
   const segments = splitSegments(text).map(parseSegment);
   const msh = segments[0];

@@ -96,6 +96,12 @@ describe('structure', () => {
   it('a message that does not start with MSH', () => {
     expect(found(validateMessage(message(EVN, PID_25)))).toEqual(['MSH structure']);
   });
+
+  it('an MLLP-framed text, or segments separated by \\n, are refused with a hint', () => {
+    const valid = a01('2.5', PID_25);
+    expect(validateMessage(`\u000b${valid}\u001c\r`)[0]?.detail).toMatch(/MLLP-framed/);
+    expect(validateMessage(valid.replaceAll('\r', '\n'))[0]?.detail).toMatch(/separated by \\n/);
+  });
 });
 
 describe('required fields and components', () => {
