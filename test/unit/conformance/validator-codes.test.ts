@@ -10,11 +10,26 @@ import { a01, EVN, found, message, msh, PID_231, PID_25, PV1, TIME } from './han
 describe('code tables per version', () => {
   const xtn = (use: string, equip: string) => `PID|1||P1^^^A&1.2&ISO^PI||Doe||||||||^${use}^${equip}^^^^^^^^^+1 555`;
 
-  it('PRS (table 0201) only from 2.7', () => {
+  it('PRS (table 0201) only from 2.6 (the published table history; issue 12 said 2.7)', () => {
     expect(found(validateMessage(a01('2.5', xtn('PRS', 'CP'))))).toEqual(['PID-13.2 table']);
-    expect(found(validateMessage(a01('2.6', xtn('PRS', 'CP'))))).toEqual(['PID-13.2 table']);
-    expect(validateMessage(a01('2.7', xtn('PRS', 'CP')))).toEqual([]);
+    expect(found(validateMessage(a01('2.5.1', xtn('PRS', 'CP'))))).toEqual(['PID-13.2 table']);
+    expect(validateMessage(a01('2.6', xtn('PRS', 'CP')))).toEqual([]);
     expect(validateMessage(a01('2.5', xtn('PRN', 'CP')))).toEqual([]);
+  });
+
+  it('equipment types TDD/TTY (table 0202) from 2.5, SAT from 2.6', () => {
+    const pid231 = (equip: string) => `PID|1||P1||Doe||||||||^PRN^${equip}`;
+    expect(found(validateMessage(a01('2.4', pid231('TTY'))))).toEqual(['PID-13.3 table']);
+    expect(validateMessage(a01('2.5', xtn('PRN', 'TTY')))).toEqual([]);
+    expect(found(validateMessage(a01('2.5', xtn('PRN', 'SAT'))))).toEqual(['PID-13.3 table']);
+    expect(validateMessage(a01('2.6', xtn('PRN', 'SAT')))).toEqual([]);
+  });
+
+  it('address types BI/S/SH/V (table 0190) only from 2.6', () => {
+    const address = (type: string) => `PID|1||P1^^^A&1.2&ISO^PI||Doe||||||1 Main St^^Town^^^^${type}`;
+    expect(found(validateMessage(a01('2.5', address('V'))))).toEqual(['PID-11.7 table']);
+    expect(validateMessage(a01('2.6', address('V')))).toEqual([]);
+    expect(validateMessage(a01('2.5', address('H')))).toEqual([]);
   });
 
   it('name type N (table 0200) only from 2.4; TEMP in none of 2.3.1-2.6', () => {
@@ -61,8 +76,10 @@ describe('code tables per version', () => {
   });
 
   it('tableCodes overlays the dictionary per version', () => {
-    expect(tableCodes(201, '2.6')?.has('PRS')).toBe(false);
-    expect(tableCodes(201, '2.7')?.has('PRS')).toBe(true);
+    expect(tableCodes(201, '2.5.1')?.has('PRS')).toBe(false);
+    expect(tableCodes(201, '2.6')?.has('PRS')).toBe(true);
+    expect(tableCodes(200, '2.3.1')?.has('N')).toBe(false);
+    expect(tableCodes(200, '2.5')?.has('K')).toBe(false);
     expect(tableCodes(211, '2.4')?.has('UNICODE UTF-8')).toBe(false);
     expect(tableCodes(211, '2.5')?.has('UNICODE UTF-8')).toBe(true);
     expect(tableCodes(289, '2.5')).toBeUndefined(); // user-defined, not in the dictionary
