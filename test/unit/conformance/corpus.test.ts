@@ -92,13 +92,15 @@ function buildCorpus(): Corpus {
 }
 
 /**
- * Findings grouped by path (repetitions folded) and rule, most frequent first:
+ * Findings grouped by path (repetitions folded), rule and kind of detail, most frequent first:
  * `count path rule [versions]: example detail (e.g. case/type/trigger/version/SendAs)`.
  */
 function groupFindings(findings: readonly Finding[]): string[] {
   const groups = new Map<string, { count: number; versions: Set<string>; example: Finding }>();
   for (const f of findings) {
-    const key = `${withoutRepetitions(f.path)} ${f.rule}`;
+    // The detail without its numbers separates kinds (`"N" not in table` vs `"TEMP" ...`),
+    // not lengths or versions.
+    const key = `${withoutRepetitions(f.path)} ${f.rule}\u0000${f.detail.replace(/ (?:of|in) v[\d.]+|0x[0-9A-F]{2}/g, '').replace(/\d+/g, '#')}`;
     const g = groups.get(key) ?? { count: 0, versions: new Set<string>(), example: f };
     g.count++;
     g.versions.add(f.version);
@@ -106,7 +108,7 @@ function groupFindings(findings: readonly Finding[]): string[] {
   }
   return [...groups.entries()]
     .sort((a, b) => b[1].count - a[1].count || a[0].localeCompare(b[0]))
-    .map(([key, g]) => `${g.count} ${key} [${[...g.versions].join(' ')}]: ${g.example.detail} (e.g. ${g.example.where})`);
+    .map(([key, g]) => `${g.count} ${key.split('\u0000')[0] ?? ''} [${[...g.versions].join(' ')}]: ${g.example.detail} (e.g. ${g.example.where})`);
 }
 
 function summaryLine(corpus: Corpus): string {
