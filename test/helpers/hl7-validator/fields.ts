@@ -21,8 +21,10 @@ import { checkPrimitive, checkTable, tableId } from './primitives.js';
  *   system (component 3) is empty or names that table (`HL70002`), its code (component 1)
  *   must be in the table, as a receiver reading the code without a coding system would
  *   look it up there (`table`).
- * MSH-1 and MSH-2 are the delimiters and are checked as such only.
+ * MSH-1 and MSH-2 are the delimiters and are checked as such only. The HL7 null `""`
+ * (delete the value) counts as valued and is not checked further.
  */
+const HL7_NULL = '""';
 export function checkSegment(segment: ParsedSegment, def: SegmentDefinition, version: string, errors: ValidationError[]): void {
   const id = segment.id;
   const last = Math.max(def.fields.length, segment.fields.length - 1);
@@ -51,7 +53,7 @@ export function checkSegment(segment: ParsedSegment, def: SegmentDefinition, ver
     }
     reps.forEach((rep, k) => {
       const repPath = k === 0 ? path : `${path}[${k + 1}]`;
-      if (rep === '') return;
+      if (rep === '' || rep === HL7_NULL) return;
       checkLength(rep, field, repPath, errors);
       checkValue(rep, field, 0, version, repPath, errors);
     });
@@ -98,6 +100,7 @@ function checkValue(raw: string, def: ItemDefinition, level: number, version: st
       if (component.opt === 2) errors.push({ path: partPath, rule: 'required', detail: `required component (${component.desc}) is empty` });
       return;
     }
+    if (part === HL7_NULL) return;
     checkLength(part, component, partPath, errors);
     checkValue(part, component, level + 1, version, partPath, errors);
   });

@@ -33,6 +33,10 @@ describe('valid messages pass', () => {
     expect(validateMessage(text)).toEqual([]);
   });
 
+  it('the HL7 null "" values a required field and fits any length', () => {
+    expect(validateMessage(a01('2.5', 'PID|1||P1^^^A&1.2&ISO^PI||""||19840312|""'))).toEqual([]);
+  });
+
   it('falls back to the event structure when MSH-9.3 is absent (ADT^A04 -> ADT_A04)', () => {
     expect(validateMessage(message(msh('2.5', 'ADT^A04'), EVN, PID_25, PV1))).toEqual([]);
   });
