@@ -5,6 +5,7 @@ import { buildAck, readHeader } from '../hl7/build-ack.js';
 import { MllpReceiver } from '../receiver/mllp-receiver.js';
 import { PACKAGE_ROOT } from '../package-paths.js';
 import { UsageError } from './exit-codes.js';
+import type { Charset } from '../hl7/charset.js';
 
 export interface ListenOptions {
   port: number;
@@ -16,6 +17,8 @@ export interface ListenOptions {
   key?: string | undefined;
   /** CA for client certificates; with it, clients must present one (mutual TLS). */
   ca?: string | undefined;
+  /** Charset messages are read and ACKs written in (`--charset`, default UTF-8). */
+  charset?: Charset | undefined;
 }
 
 /** Default TLS files: what `npm run certs` writes to certs/dev/. */
@@ -43,6 +46,7 @@ export async function listenCommand(options: ListenOptions, out: NodeJS.Writable
     port: options.port,
     host: options.host,
     ...(tlsOptions ? { tls: tlsOptions } : {}),
+    charset: options.charset ?? 'UTF-8',
     onMessage: ({ text, connection, remoteAddress, clientCertificateSubject }) => {
       count++;
       const who = `${remoteAddress}, connection ${connection}${clientCertificateSubject ? `, client certificate CN=${clientCertificateSubject}` : ''}`;
@@ -58,6 +62,6 @@ export async function listenCommand(options: ListenOptions, out: NodeJS.Writable
     onError: (error) => out.write(`!!! ${error.message}\n`),
   });
   const port = await receiver.listen();
-  out.write(`listening for MLLP${options.tls ? ' over TLS' : ''} on ${options.host}:${port}, answering ${options.ack}\n`);
+  out.write(`listening for MLLP${options.tls ? ' over TLS' : ''} on ${options.host}:${port}, answering ${options.ack}, in ${options.charset ?? 'UTF-8'}\n`);
   return receiver;
 }

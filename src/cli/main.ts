@@ -8,6 +8,7 @@ import { runCommand } from './run.js';
 import { checkConfigCommand } from './check-config.js';
 import { renderCommand } from './render.js';
 import { listenCommand } from './listen.js';
+import { CHARSETS, type Charset } from '../hl7/charset.js';
 
 const USAGE = `Usage: mllp-dispatcher [command] [options]
 
@@ -20,6 +21,10 @@ Commands:
 Options:
   --config FILE            configuration file (or env MLLP_DISPATCHER_CONFIG)
   --subscription NAME      render: the subscription to render for
+  --charset CHARSET        render: send in this charset instead of the subscription's;
+                           listen: decode messages and encode ACKs in it (default UTF-8)
+                           (UTF-8, ISO-8859-1, Windows-1252, ASCII)
+  --bytes                  render: also print the framed bytes, as a hex dump
   --port P                 listen: port (default 2575)
   --host H                 listen: address (default 127.0.0.1)
   --tls                    listen: TLS (certificates from certs/dev, see npm run certs)
@@ -49,6 +54,8 @@ async function main(argv: string[]): Promise<number> {
       key: { type: 'string' },
       ca: { type: 'string' },
       ack: { type: 'string' },
+      charset: { type: 'string' },
+      bytes: { type: 'boolean' },
       now: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
@@ -74,7 +81,14 @@ async function main(argv: string[]): Promise<number> {
       expectPositionals(positionals, 1, command);
       const now = values.now ? new Date(values.now) : undefined;
       if (now && Number.isNaN(now.getTime())) throw new UsageError('--now must be an ISO 8601 date-time');
-      return renderCommand({ eventFile: positionals[0]!, subscription: values.subscription, configFile: values.config, now });
+      return renderCommand({
+        eventFile: positionals[0]!,
+        subscription: values.subscription,
+        configFile: values.config,
+        now,
+        charset: charsetOption(values.charset),
+        bytes: values.bytes ?? false,
+      });
     }
     case 'listen': {
       expectPositionals(positionals, 0, command);
@@ -90,6 +104,7 @@ async function main(argv: string[]): Promise<number> {
         cert: values.cert,
         key: values.key,
         ca: values.ca,
+        charset: charsetOption(values.charset) ?? 'UTF-8',
       });
       return new Promise((resolveExit) => {
         const stop = () => void receiver.close().then(() => resolveExit(EXIT_OK));
@@ -100,6 +115,13 @@ async function main(argv: string[]): Promise<number> {
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
+}
+
+function charsetOption(value: string | undefined): Charset | undefined {
+  if (value === undefined) return undefined;
+  const charset = CHARSETS.find((name) => name.toLowerCase() === value.toLowerCase());
+  if (!charset) throw new UsageError(`--charset must be one of ${CHARSETS.join(', ')}`);
+  return charset;
 }
 
 function expectPositionals(positionals: string[], count: number, command: string): void {

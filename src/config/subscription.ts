@@ -18,6 +18,8 @@ import { POLICY_OUTCOMES, type PolicyOutcome } from '../delivery/outcomes.js';
 import { parseEndpoint, type MllpEndpoint } from '../transport/endpoint.js';
 import type { TlsFileSettings } from '../transport/tls-files.js';
 import { ObjectReader } from './object-reader.js';
+import { HL7_VERSIONS } from '../hl7/versions.js';
+import { CHARSETS, type Charset } from '../hl7/charset.js';
 
 /** One subscription, validated and resolved: everything the runtime needs, typed. */
 export interface SubscriptionConfig {
@@ -55,7 +57,19 @@ export interface SubscriptionDefaults {
 }
 
 const NAME_PATTERN = /^[a-zA-Z0-9_-]+$/;
-const SETTINGS_KEYS = ['MSH34', 'MSH56', 'MSH8', 'MSH8File', 'Transport', 'SendAs', 'Version', 'ProcessingId'] as const;
+const SETTINGS_KEYS = [
+  'MSH34',
+  'MSH56',
+  'MSH8',
+  'MSH8File',
+  'Transport',
+  'SendAs',
+  'Version',
+  'ProcessingId',
+  'Charset',
+  'Unrepresentable',
+  'Lengths',
+] as const;
 const TLS_VERSIONS: readonly SecureVersion[] = ['TLSv1.2', 'TLSv1.3'];
 
 /**
@@ -144,6 +158,9 @@ function resolveSubscription(
     receivingApplication: settings.receivingApplication,
     receivingFacility: settings.receivingFacility,
     version: settings.version,
+    charset: settings.charset,
+    unrepresentable: settings.unrepresentable,
+    lengths: settings.lengths,
     processingId: settings.processingId,
     triggers,
     assigningAuthorities: defaults.assigningAuthorities,
@@ -200,6 +217,9 @@ interface ResolvedSettings {
   transport?: 'llp' | 'sllp';
   sendAs: SendAs;
   version: Hl7Version;
+  charset: Charset;
+  unrepresentable: 'replace' | 'reject';
+  lengths: 'truncate' | 'keep';
   processingId: ProcessingId;
 }
 
@@ -212,6 +232,9 @@ function readSettings(sub: ObjectReader, defaults: SubscriptionDefaults): Resolv
     receivingFacility: '',
     sendAs: 'Client',
     version: '2.5',
+    charset: 'UTF-8',
+    unrepresentable: 'replace',
+    lengths: 'truncate',
     processingId: 'P',
   };
   if (!settings) return resolved;
@@ -242,7 +265,10 @@ function readSettings(sub: ObjectReader, defaults: SubscriptionDefaults): Resolv
   const transport = settings.oneOf('Transport', ['llp', 'sllp'] as const);
   if (transport) resolved.transport = transport;
   resolved.sendAs = settings.oneOf('SendAs', ['Client', 'Server'] as const, 'Client');
-  resolved.version = settings.oneOf('Version', ['2.5', '2.3.1'] as const, '2.5');
+  resolved.version = settings.oneOf('Version', HL7_VERSIONS, '2.5');
+  resolved.charset = settings.oneOf('Charset', CHARSETS, 'UTF-8');
+  resolved.unrepresentable = settings.oneOf('Unrepresentable', ['replace', 'reject'] as const, 'replace');
+  resolved.lengths = settings.oneOf('Lengths', ['truncate', 'keep'] as const, 'truncate');
   resolved.processingId = settings.oneOf('ProcessingId', ['P', 'T', 'D'] as const, 'P');
   for (const key of Object.keys(sub.raw('settings') as object)) {
     if (!(SETTINGS_KEYS as readonly string[]).includes(key)) settings.problem(key, `is not a setting of hl7-pat-id-source (known: ${SETTINGS_KEYS.join(', ')})`);

@@ -1,5 +1,6 @@
 import type { MllpSender } from '../transport/mllp-client.js';
 import { encodeFrame } from '../transport/mllp-framing.js';
+import type { Charset } from '../hl7/charset.js';
 import { classifySend } from './outcomes.js';
 import { decide, isRefusal, type OutcomePolicy, type RetrySettings } from './policy.js';
 import type { ReceiverGate } from './receiver-gate.js';
@@ -12,6 +13,8 @@ export interface LaneOptions<J extends DeliveryJob> {
   sender: MllpSender;
   policy: OutcomePolicy;
   retry: RetrySettings;
+  /** Charset messages are framed in (`settings.Charset`); default UTF-8. */
+  charset?: Charset;
   gate: ReceiverGate;
   listener: StreamListener<J>;
   /** Called after each job leaves the lane (the dispatcher may release held jobs). */
@@ -141,7 +144,7 @@ export class Lane<J extends DeliveryJob = DeliveryJob> {
       if (earlier) return earlier;
     }
     for (const message of job.messages) {
-      const frame = encodeFrame(message.text);
+      const frame = encodeFrame(message.text, this.options.charset);
       let attempt = 0;
       // Counted apart: refusals are bounded by retry.maxAttempts, receiver failures are not.
       let refusals = 0;

@@ -1,5 +1,6 @@
 import type { MllpSender } from '../transport/mllp-client.js';
 import { Lane } from './lane.js';
+import type { Charset } from '../hl7/charset.js';
 import { ReceiverGate } from './receiver-gate.js';
 import type { OutcomePolicy, RetrySettings } from './policy.js';
 import type { DeliveryJob, StreamListener } from './job.js';
@@ -8,6 +9,8 @@ export interface DispatcherOptions<J extends DeliveryJob> {
   /** Number of lanes (MLLP connections); 1 = one strictly ordered stream. */
   lanes: number;
   createSender: (lane: number) => MllpSender;
+  /** Charset messages are framed in (`settings.Charset`); default UTF-8. */
+  charset?: Charset;
   policy: OutcomePolicy;
   retry: RetrySettings;
   listener: StreamListener<J>;
@@ -42,6 +45,7 @@ export class OrderedDispatcher<J extends DeliveryJob = DeliveryJob> {
           sender: options.createSender(index),
           policy: options.policy,
           retry: options.retry,
+          ...(options.charset ? { charset: options.charset } : {}),
           gate: this.gate,
           listener: options.listener,
           onJobDone: (job) => this.onJobDone(job),

@@ -6,14 +6,22 @@ import { controlIdFor } from './control-id.js';
 import { evnSegment } from './evn.js';
 import { authoritiesBySystem } from './identifiers.js';
 import { mrgSegment } from './mrg.js';
-import { hasNonAscii, mshHasNonAscii, mshSegment } from './msh.js';
+import { mshHasNonAscii, mshSegment } from './msh.js';
+import { isAscii } from '../hl7/charset.js';
+import { conformMessage } from '../hl7/conform/conform-message.js';
 import { pidSegment } from './pid.js';
 import { pv1Segment } from './pv1.js';
 
 export type MappingResult =
   | { kind: 'messages'; messages: OutboundMessage[] }
   /** `reason` names the event type and trigger only: never patient data (it is logged). */
-  | { kind: 'skipped'; reason: string };
+  | { kind: 'skipped'; reason: string }
+  /**
+   * The event cannot be sent to this receiver (a character its charset cannot hold, with
+   * `unrepresentable: 'reject'`): dead-letter it as `invalid-event`. `reason` names the
+   * field, never the value.
+   */
+  | { kind: 'invalid'; reason: string };
 
 /**
  * PatientEvent -> the ADT messages for one subscription (CONTRACT.md section 4,
@@ -29,6 +37,9 @@ export type MappingResult =
  * - A40: MSH EVN PID MRG, one message per `replaced` record in order, index = its position;
  *   `skipped` when there is none (the envelope validator should have refused the event).
  *
+ * Every message then goes through {@link conformMessage}: the profile's charset, and the
+ * lengths of its HL7 version (the cut positions are in `OutboundMessage.truncated`).
+ *
  * Does not throw for odd optional data: fields it cannot map are left empty. It relies on
  * the envelope validator for the required parts (id, type, occurredAt, patient).
  */
@@ -39,31 +50,32 @@ export function buildMessages(event: PatientEvent, profile: MappingProfile, time
 
   const builtAt = formatHl7Timestamp(time.now, time.utcOffsetMinutes);
   const evn = evnSegment(event, trigger, profile.version, builtAt);
-  const build = (index: number, body: string): OutboundMessage => {
-    const controlId = controlIdFor(event.id, profile.subscription, index);
-    const nonAscii = hasNonAscii(body) || mshHasNonAscii(profile);
-    return { trigger, controlId, text: mshSegment(profile, trigger, builtAt, controlId, nonAscii) + SEGMENT_TERMINATOR + body };
-  };
+  const { version } = profile;
+  const bodies: string[] = [];
 
   if (trigger === 'A40') {
     const replaced = event.replaced ?? [];
     if (replaced.length === 0) return { kind: 'skipped', reason: `no replaced record for A40 (${event.type})` };
     const pid = pidSegment(event.patient, profile);
-    const survivorAuthorities = authoritiesBySystem(event.patient.identifier, profile.assigningAuthorities);
-    return {
-      kind: 'messages',
-      messages: replaced.map((record, i) =>
-        build(i, message([evn, pid, mrgSegment(record, survivorAuthorities, profile.assigningAuthorities)])),
-      ),
-    };
+    const survivorAuthorities = authoritiesBySystem(event.patient.identifier, profile.assigningAuthorities, version);
+    for (const record of replaced) bodies.push(message([evn, pid, mrgSegment(record, survivorAuthorities, profile.assigningAuthorities, version)]));
+  } else {
+    const patientBody = (patient: FhirPatient, withVisit: boolean): string =>
+      message([evn, pidSegment(patient, profile), pv1Segment(trigger, withVisit ? event.visit : undefined, profile)]);
+    bodies.push(patientBody(event.patient, true));
+    if (event.type === 'unmerge' && trigger !== 'A38') {
+      for (const record of event.replaced ?? []) bodies.push(patientBody(record, false));
+    }
   }
 
-  const patientMessage = (patient: FhirPatient, index: number, withVisit: boolean): OutboundMessage =>
-    build(index, message([evn, pidSegment(patient, profile), pv1Segment(trigger, withVisit ? event.visit : undefined, profile)]));
-
-  const messages = [patientMessage(event.patient, 0, true)];
-  if (event.type === 'unmerge' && trigger !== 'A38') {
-    event.replaced?.forEach((record, i) => messages.push(patientMessage(record, i + 1, false)));
+  const messages: OutboundMessage[] = [];
+  for (const [index, body] of bodies.entries()) {
+    const controlId = controlIdFor(event.id, profile.subscription, index);
+    const nonAscii = !isAscii(body) || mshHasNonAscii(profile);
+    const text = mshSegment(profile, trigger, builtAt, controlId, nonAscii) + SEGMENT_TERMINATOR + body;
+    const conformed = conformMessage(text, profile);
+    if (!conformed.ok) return { kind: 'invalid', reason: conformed.reason };
+    messages.push(conformed.truncated.length > 0 ? { trigger, controlId, text: conformed.text, truncated: conformed.truncated } : { trigger, controlId, text: conformed.text });
   }
   return { kind: 'messages', messages };
 }

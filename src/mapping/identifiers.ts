@@ -1,49 +1,61 @@
 import type { FhirIdentifier } from '../event/patient-event.js';
-import { escapeHl7 } from '../hl7/escape.js';
+import { escapeHl7, escapeHl7Code } from '../hl7/escape.js';
 import { components, repetitions, subcomponents } from '../hl7/segment.js';
+import { versionAtLeast, type Hl7Version } from '../hl7/versions.js';
+import { IDENTIFIER_TYPE, definedIn } from './tables/hl7-tables.js';
 
 /**
  * FHIR `Identifier` -> HL7 CX (PID-3, MRG-1, PV1-19) and its assigning authority, an HD
- * (HL7-OUTBOUND.md, PID-3 row). All returned strings are encoded (escaped) HL7.
+ * (README "Producing events", docs/CODE-MAPPINGS.md). All returned strings are encoded HL7.
  */
 
 /** FHIR identifier system -> HD-1 namespace id (MappingProfile.assigningAuthorities). */
 export type AuthorityMap = Readonly<Record<string, string>>;
 
 const OID_PREFIX = 'urn:oid:';
+const UUID_PREFIX = 'urn:uuid:';
 
 /**
  * The HD (CX-4) for an identifier `system` and optional `assigner.display`:
- * - HD-1 = `assignerDisplay`, else `authorities[system]`;
- * - `urn:oid:X` -> HD-2 `X`, HD-3 `ISO`; any other system is taken as a URI -> HD-2 the
- *   system itself, HD-3 `URI` (this includes `urn:uuid:...`, which HL7 table 0301 could
- *   also call `UUID`: kept as `URI` so one rule covers every non-OID system).
+ * - HD-1 = `assignerDisplay`, else `authorities[system]` (an IS: control characters become
+ *   spaces, see escape.ts);
+ * - `urn:oid:X` -> HD-2 `X`, HD-3 `ISO` (every version);
+ * - any other system is a URI: from 2.5, HD-2 the system itself, HD-3 `URI` (this includes
+ *   `urn:uuid:...`: one rule for every non-OID system). Table 0301 has no `URI` before 2.5,
+ *   so 2.3.1 and 2.4 get `urn:uuid:X` as HD-2 `X`, HD-3 `UUID`, and any other URI as HD-2
+ *   the system, HD-3 `L` ("reserved for locally defined coding schemes": the receiver
+ *   knows the URI from its interface agreement).
  * `undefined` when there is no authority at all (neither a system nor a display).
  */
-export function authorityFor(system: string | undefined, assignerDisplay: string | undefined, authorities: AuthorityMap): string | undefined {
+export function authorityFor(system: string | undefined, assignerDisplay: string | undefined, authorities: AuthorityMap, version: Hl7Version): string | undefined {
   const namespace = assignerDisplay || (system ? ownValue(authorities, system) : undefined);
-  if (!system) return namespace ? escapeHl7(namespace) : undefined;
-  const oid = system.startsWith(OID_PREFIX);
-  return subcomponents(
-    namespace ? escapeHl7(namespace) : undefined,
-    escapeHl7(oid ? system.slice(OID_PREFIX.length) : system),
-    oid ? 'ISO' : 'URI',
-  );
+  const encodedNamespace = namespace ? escapeHl7Code(namespace) : undefined;
+  if (!system) return encodedNamespace;
+  const [universalId, universalIdType] = universalIdFor(system, version);
+  return subcomponents(encodedNamespace, escapeHl7(universalId), universalIdType);
+}
+
+function universalIdFor(system: string, version: Hl7Version): [string, string] {
+  if (system.startsWith(OID_PREFIX)) return [system.slice(OID_PREFIX.length), 'ISO'];
+  if (versionAtLeast(version, '2.5')) return [system, 'URI'];
+  if (system.startsWith(UUID_PREFIX)) return [system.slice(UUID_PREFIX.length), 'UUID'];
+  return [system, 'L'];
 }
 
 /** The HD for a FHIR identifier, see {@link authorityFor}. */
-export function identifierAuthority(identifier: FhirIdentifier, authorities: AuthorityMap): string | undefined {
-  return authorityFor(identifier.system, identifier.assigner?.display, authorities);
+export function identifierAuthority(identifier: FhirIdentifier, authorities: AuthorityMap, version: Hl7Version): string | undefined {
+  return authorityFor(identifier.system, identifier.assigner?.display, authorities, version);
 }
 
 /**
- * CX `value^^^authority^type` (CX-1, CX-4, CX-5 = `type.coding[0].code`, table 0203).
- * Five components at most, within both 2.3.1's limit of 6 and 2.5's 10.
- * `authority` is an encoded HD and may be undefined (PV1-19 allows that; PID-3 does not,
- * see {@link identifierList}).
+ * CX `value^^^authority^type` (CX-1, CX-4, CX-5). CX-5 is `typeCode` when table 0203 of
+ * `version` defines it, else empty: an unknown or local type code is not sent. Five
+ * components at most, within both 2.3.1's limit of 6 and 2.5's 10. `authority` is an
+ * encoded HD and may be undefined (PV1-19 allows that; PID-3 does not, see
+ * {@link identifierList}).
  */
-export function cx(value: string, authority: string | undefined, typeCode: string | undefined): string {
-  return components(escapeHl7(value), undefined, undefined, authority, typeCode ? escapeHl7(typeCode) : undefined);
+export function cx(value: string, authority: string | undefined, typeCode: string | undefined, version: Hl7Version): string {
+  return components(escapeHl7(value), undefined, undefined, authority, definedIn(IDENTIFIER_TYPE, typeCode, version) ? typeCode : undefined);
 }
 
 /**
@@ -56,15 +68,16 @@ export function cx(value: string, authority: string | undefined, typeCode: strin
 export function identifierList(
   identifiers: readonly FhirIdentifier[] | undefined,
   authorities: AuthorityMap,
+  version: Hl7Version,
   authorityOverride?: (identifier: FhirIdentifier) => string | undefined,
 ): string {
   if (!identifiers || identifiers.length === 0) return '';
   const out: string[] = [];
   for (const identifier of identifiers) {
     if (!identifier.value) continue;
-    const authority = authorityOverride?.(identifier) ?? identifierAuthority(identifier, authorities);
+    const authority = authorityOverride?.(identifier) ?? identifierAuthority(identifier, authorities, version);
     if (!authority) continue;
-    out.push(cx(identifier.value, authority, identifier.type?.coding?.[0]?.code));
+    out.push(cx(identifier.value, authority, identifier.type?.coding?.[0]?.code, version));
   }
   return repetitions(out);
 }
@@ -73,11 +86,11 @@ export function identifierList(
  * system -> encoded HD, from the first identifier of each system that has a value and an
  * authority: the authorities a PID-3 built from `identifiers` uses, per domain.
  */
-export function authoritiesBySystem(identifiers: readonly FhirIdentifier[] | undefined, authorities: AuthorityMap): Map<string, string> {
+export function authoritiesBySystem(identifiers: readonly FhirIdentifier[] | undefined, authorities: AuthorityMap, version: Hl7Version): Map<string, string> {
   const bySystem = new Map<string, string>();
   for (const identifier of identifiers ?? []) {
     if (!identifier.system || !identifier.value || bySystem.has(identifier.system)) continue;
-    const authority = identifierAuthority(identifier, authorities);
+    const authority = identifierAuthority(identifier, authorities, version);
     if (authority) bySystem.set(identifier.system, authority);
   }
   return bySystem;

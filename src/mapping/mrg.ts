@@ -1,4 +1,5 @@
 import type { FhirIdentifier, FhirPatient } from '../event/patient-event.js';
+import type { Hl7Version } from '../hl7/versions.js';
 import type { AuthorityMap } from './identifiers.js';
 import { segment } from '../hl7/segment.js';
 import { identifierList } from './identifiers.js';
@@ -16,16 +17,21 @@ import { officialName } from './names.js';
  * will reject the A40 (AE -> dead letter, visible). The envelope validator should refuse
  * such an event before it gets here.
  */
-export function mrgSegment(replaced: FhirPatient, survivorAuthorities: ReadonlyMap<string, string>, authorities: AuthorityMap): string {
+export function mrgSegment(
+  replaced: FhirPatient,
+  survivorAuthorities: ReadonlyMap<string, string>,
+  authorities: AuthorityMap,
+  version: Hl7Version,
+): string {
   const override = (identifier: FhirIdentifier): string | undefined =>
     identifier.system ? survivorAuthorities.get(identifier.system) : undefined;
   return segment('MRG', [
-    identifierList(replaced.identifier, authorities, override), // MRG-1 prior patient identifier list
+    identifierList(replaced.identifier, authorities, version, override), // MRG-1 prior patient identifier list
     undefined, // MRG-2 prior alternate patient id
     undefined, // MRG-3 prior patient account number
     undefined, // MRG-4 prior patient id (deprecated)
     undefined, // MRG-5 prior visit number
     undefined, // MRG-6 prior alternate visit id
-    officialName(replaced.name), // MRG-7 prior patient name
+    officialName(replaced.name, version), // MRG-7 prior patient name
   ]);
 }

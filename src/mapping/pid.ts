@@ -5,6 +5,7 @@ import {
   type FhirPatient,
 } from '../event/patient-event.js';
 import type { MappingProfile } from './profile.js';
+import type { Hl7Version } from '../hl7/versions.js';
 import { escapeHl7 } from '../hl7/escape.js';
 import { segment } from '../hl7/segment.js';
 import { fhirDateToHl7 } from '../hl7/timestamp.js';
@@ -13,21 +14,24 @@ import { identifierList } from './identifiers.js';
 import { nameList } from './names.js';
 import { telecomFields } from './telecom.js';
 import { codeTable } from './code-table.js';
+import { MARITAL_STATUS, definedIn } from './tables/hl7-tables.js';
 
 /**
- * The PID segment from a FHIR Patient (HL7-OUTBOUND.md, PID table). Pure; every value
- * escaped; optional data that does not parse (a malformed birthDate) leaves its field
- * empty rather than failing the message. Fields not in the table stay empty.
+ * The PID segment from a FHIR Patient (README "Versions, character sets and lengths",
+ * docs/CODE-MAPPINGS.md). Pure; every value escaped, every code from the tables of
+ * `profile.version`; optional data that does not parse (a malformed birthDate) leaves its
+ * field empty rather than failing the message. PID-5 (required) is never empty.
  */
 export function pidSegment(patient: FhirPatient, profile: MappingProfile): string {
-  const telecom = telecomFields(patient.telecom, profile.version);
+  const { version } = profile;
+  const telecom = telecomFields(patient.telecom, version);
   const deceasedAt = patient.deceasedDateTime;
   return segment('PID', [
     '1', // PID-1 set id
     undefined, // PID-2 (deprecated patient id)
-    identifierList(patient.identifier, profile.assigningAuthorities), // PID-3
+    identifierList(patient.identifier, profile.assigningAuthorities, version), // PID-3
     undefined, // PID-4
-    nameList(patient.name), // PID-5
+    nameList(patient.name, version), // PID-5
     mothersMaidenName(patient), // PID-6
     patient.birthDate ? fhirDateToHl7(patient.birthDate) : undefined, // PID-7
     gender(patient.gender), // PID-8
@@ -38,7 +42,7 @@ export function pidSegment(patient: FhirPatient, profile: MappingProfile): strin
     telecom.home, // PID-13
     telecom.business, // PID-14
     primaryLanguage(patient.communication), // PID-15
-    maritalStatus(patient.maritalStatus), // PID-16
+    maritalStatus(patient.maritalStatus, version), // PID-16
     undefined, // PID-17
     undefined, // PID-18
     undefined, // PID-19
@@ -83,39 +87,43 @@ const V3_NULL_FLAVOR = 'http://terminology.hl7.org/CodeSystem/v3-NullFlavor';
 /**
  * FHIR's maritalStatus codes are v3 MaritalStatus (+ NullFlavor UNK); v2 table 0002 uses
  * some of the same letters for other meanings (v3 `U` unmarried is v2 `B`; v2 `U` is
- * unknown). Translated per HL7's v3 -> v2 concept map; `P` (polygamous) has no v2 code.
+ * unknown). Translated per HL7's v3 -> v2 concept map, each with its codes in order of
+ * preference: the first one the version's table 0002 defines is written (2.3.1 suggests
+ * only A, D, M, S, W, so a legally separated patient is `A`, separated, there).
+ * `P` (polygamous) has no v2 code.
  */
-const v3ToV2MaritalStatus = codeTable({
-  A: 'N', // annulled
-  C: 'C', // common law
-  D: 'D', // divorced
-  I: 'I', // interlocutory
-  L: 'E', // legally separated
-  M: 'M', // married
-  S: 'S', // never married -> single
-  T: 'P', // domestic partner
-  U: 'B', // unmarried
-  W: 'W', // widowed
-  UNK: 'U', // unknown
-});
+const V3_TO_V2_MARITAL_STATUS: Readonly<Record<string, readonly string[]>> = {
+  A: ['N'], // annulled
+  C: ['C'], // common law
+  D: ['D'], // divorced
+  I: ['I'], // interlocutory
+  L: ['E', 'A'], // legally separated
+  M: ['M'], // married
+  S: ['S'], // never married -> single
+  T: ['P'], // domestic partner
+  U: ['B'], // unmarried
+  W: ['W'], // widowed
+  UNK: ['U'], // unknown
+};
 
 /**
  * PID-16 (CE-1 = the code): a coding from v2 table 0002 is sent as is; else the first
- * v3 MaritalStatus / NullFlavor coding, translated (left out when it has no v2 code);
- * else the first coding's code as is (a local code system: the receiver's business).
+ * v3 MaritalStatus / NullFlavor coding, translated; else a coding without a system (taken
+ * as a v2 code). Each only when the version's table 0002 defines the code: a code from
+ * elsewhere (a local code system, a later version) leaves PID-16 empty.
  */
-function maritalStatus(concept: FhirCodeableConcept | undefined): string | undefined {
+function maritalStatus(concept: FhirCodeableConcept | undefined, version: Hl7Version): string | undefined {
   const codings = concept?.coding;
   if (!codings || codings.length === 0) return undefined;
-  let code: string | undefined;
   const v2 = codings.find((c) => c.system === V2_MARITAL_STATUS && c.code);
-  if (v2) {
-    code = v2.code;
-  } else {
-    const v3 = codings.find((c) => (c.system === V3_MARITAL_STATUS || c.system === V3_NULL_FLAVOR) && c.code);
-    code = v3 ? v3ToV2MaritalStatus(v3.code) : codings[0]?.code;
+  if (v2) return definedIn(MARITAL_STATUS, v2.code, version) ? v2.code : undefined;
+  const v3 = codings.find((c) => (c.system === V3_MARITAL_STATUS || c.system === V3_NULL_FLAVOR) && c.code);
+  if (v3) {
+    const candidates = v3.code && Object.hasOwn(V3_TO_V2_MARITAL_STATUS, v3.code) ? V3_TO_V2_MARITAL_STATUS[v3.code]! : [];
+    return candidates.find((code) => definedIn(MARITAL_STATUS, code, version));
   }
-  return code ? escapeHl7(code) : undefined;
+  const unnamed = codings.find((c) => c.system === undefined && c.code);
+  return definedIn(MARITAL_STATUS, unnamed?.code, version) ? unnamed.code : undefined;
 }
 
 /** PID-24: `Y`/`N` from multipleBirthBoolean; `Y` when only a birth order (PID-25) is given. */

@@ -1,11 +1,14 @@
 import type { EventType } from '../event/patient-event.js';
+import type { Charset } from '../hl7/charset.js';
+import type { Hl7Version } from '../hl7/versions.js';
+
+export type { Hl7Version } from '../hl7/versions.js';
 
 /**
  * What the mapper needs to know about a subscription: the resolved, validated settings.
  * Built once per subscription from the configuration; the mapper never reads config itself.
  */
 
-export type Hl7Version = '2.5' | '2.3.1';
 export type ProcessingId = 'P' | 'T' | 'D';
 
 /** Triggers the mapper can build. A04/A08 use the ADT_A01 structure, A28/A31 ADT_A05. */
@@ -48,8 +51,14 @@ export interface MappingProfile {
   receivingFacility: string;
   /** MSH-8; omitted when undefined. */
   security?: string;
-  /** MSH-12. */
+  /** MSH-12; every code written comes from this version's tables. */
   version: Hl7Version;
+  /** The wire charset (`settings.Charset`): decides MSH-18 and which characters can be sent. */
+  charset: Charset;
+  /** `settings.Unrepresentable`: a character the charset cannot hold becomes `?`, or refuses the event. */
+  unrepresentable: 'replace' | 'reject';
+  /** `settings.Lengths`: cut values at the version's maximum length, or send them as they are. */
+  lengths: 'truncate' | 'keep';
   /** MSH-11. */
   processingId: ProcessingId;
   triggers: TriggerTable;
@@ -69,6 +78,11 @@ export interface BuildTime {
 
 export interface OutboundMessage {
   trigger: Trigger;
+  /**
+   * Where a value was cut to the version's maximum length (`PID-5.1`, `PID-11.1`...):
+   * positions only, never values. Empty when nothing was cut.
+   */
+  truncated?: readonly string[];
   /** MSH-10: deterministic from (event id, subscription, index), <= 20 chars. */
   controlId: string;
   /** The HL7 message, segments separated (and ended) by `\r`, not framed. */

@@ -1,13 +1,15 @@
 import type { Visit } from '../event/patient-event.js';
 import type { MappingProfile, Trigger } from './profile.js';
-import { escapeHl7 } from '../hl7/escape.js';
+import type { Hl7Version } from '../hl7/versions.js';
 import { segment } from '../hl7/segment.js';
 import { authorityFor, cx } from './identifiers.js';
+import { PATIENT_CLASS, PSEUDO_VISIT_CLASS, definedIn } from './tables/hl7-tables.js';
 
 /**
- * The PV1 segment (HL7-OUTBOUND.md "PV1"):
- * - A01/A04/A08: `PV1|1|N` (IHE's pseudo-visit), or with a visit: PV1-2 `visit.class`
- *   (still `N` when the visit has no class) and PV1-19 the visit number;
+ * The PV1 segment (README "Versions, character sets and lengths", docs/CODE-MAPPINGS.md):
+ * - A01/A04/A08: `PV1|1|N` (IHE's pseudo-visit), or with a visit: PV1-2 from `visit.class`
+ *   (see {@link patientClass}; still `N` when the visit has no class) and PV1-19 the visit
+ *   number;
  * - A28/A31 (ADT_A05, person information, no encounter): always `PV1|1|N`;
  * - A38: PV1-2 `P` (pre-admit), PV1-19 the visit number when given.
  * PV1-19 is a CX whose authority comes from `visit.system` by the PID-3 HD rule; unlike
@@ -15,32 +17,44 @@ import { authorityFor, cx } from './identifiers.js';
  * own visit number, and dropping it would lose the only visit reference.
  */
 export function pv1Segment(trigger: Trigger, visit: Visit | undefined, profile: MappingProfile): string {
-  let patientClass = 'N';
+  const { version } = profile;
+  let classCode = PSEUDO_VISIT_CLASS;
   let visitNumber: string | undefined;
-  if (trigger === 'A38') patientClass = 'P';
+  if (trigger === 'A38') classCode = 'P';
   if (visit && trigger !== 'A28' && trigger !== 'A31') {
-    if (visit.class && trigger !== 'A38') patientClass = escapeHl7(visit.class);
-    if (visit.number) visitNumber = cx(visit.number, authorityFor(visit.system, undefined, profile.assigningAuthorities), undefined);
+    if (visit.class && trigger !== 'A38') classCode = patientClass(visit.class, version);
+    if (visit.number) visitNumber = cx(visit.number, authorityFor(visit.system, undefined, profile.assigningAuthorities, version), undefined, version);
   }
-  return segment('PV1', [
-    '1', // PV1-1 set id
-    patientClass, // PV1-2
-    undefined, // PV1-3
-    undefined, // PV1-4
-    undefined, // PV1-5
-    undefined, // PV1-6
-    undefined, // PV1-7
-    undefined, // PV1-8
-    undefined, // PV1-9
-    undefined, // PV1-10
-    undefined, // PV1-11
-    undefined, // PV1-12
-    undefined, // PV1-13
-    undefined, // PV1-14
-    undefined, // PV1-15
-    undefined, // PV1-16
-    undefined, // PV1-17
-    undefined, // PV1-18
-    visitNumber, // PV1-19
-  ]);
+  const fields: (string | undefined)[] = new Array<string | undefined>(19).fill(undefined);
+  fields[0] = '1'; // PV1-1 set id
+  fields[1] = classCode; // PV1-2 patient class (required)
+  fields[18] = visitNumber; // PV1-19 visit number
+  return segment('PV1', fields);
+}
+
+/**
+ * FHIR Encounter.class (v3 ActCode) -> table 0004 patient class. A code that table 0004 of
+ * the version already defines (`I`, `O`, `E`...) is kept; the ActCodes are translated
+ * (inpatient kinds -> `I`, ambulatory kinds -> `O`, emergency -> `E`, pre-admission -> `P`);
+ * anything else is `U` (unknown, 2.4 and later), or the pseudo-visit `N` in 2.3.1.
+ */
+const ACT_CODE_CLASS: Readonly<Record<string, string>> = {
+  IMP: 'I',
+  ACUTE: 'I',
+  NONAC: 'I',
+  AMB: 'O',
+  OBSENC: 'O',
+  SS: 'O',
+  HH: 'O',
+  VR: 'O',
+  FLD: 'O',
+  EMER: 'E',
+  PRENC: 'P',
+};
+
+export function patientClass(code: string, version: Hl7Version): string {
+  if (definedIn(PATIENT_CLASS, code, version)) return code;
+  const translated = Object.hasOwn(ACT_CODE_CLASS, code) ? ACT_CODE_CLASS[code] : undefined;
+  if (translated !== undefined) return translated;
+  return definedIn(PATIENT_CLASS, 'U', version) ? 'U' : PSEUDO_VISIT_CLASS;
 }

@@ -1,5 +1,5 @@
 import type { FhirContactPoint } from '../event/patient-event.js';
-import type { Hl7Version } from './profile.js';
+import { versionAtLeast, type Hl7Version } from '../hl7/versions.js';
 import { escapeHl7 } from '../hl7/escape.js';
 import { components, repetitions } from '../hl7/segment.js';
 
@@ -13,16 +13,19 @@ export interface TelecomFields {
 }
 
 /**
- * XTN per version (HL7-OUTBOUND.md PID-13/14 row):
- * - e-mail (both versions): `^NET^Internet^address` (XTN-4);
- * - 2.5 numbers: `^use^equipment^^^^^^^^^number` (XTN-12, XTN-1 is deprecated in 2.5);
- * - 2.3.1 numbers: `number^use^equipment` (XTN-1; XTN-12 does not exist before 2.5).
+ * XTN per version (docs/CODE-MAPPINGS.md, telecom):
+ * - e-mail (every version): `^NET^Internet^address` (XTN-4);
+ * - 2.5 and later, numbers: `^use^equipment^^^^^^^^^number` (XTN-12; XTN-1 is deprecated);
+ * - 2.3.1 and 2.4, numbers: `number^use^equipment` (XTN-1; XTN-12 comes in 2.5).
  * The number is sent as given (no reformatting).
  *
- * XTN-2 use (table 0201) / XTN-3 equipment (table 0202), where the table is silent:
- * - phone: home/no use -> PRN^PH, work -> WPN^PH, mobile -> PRS^CP, temp -> ORN^PH;
- * - sms: a number that takes text messages, i.e. a cellular one: equipment CP, use as
- *   for phone (work -> WPN, else PRS);
+ * XTN-2 use (table 0201) / XTN-3 equipment (table 0202). Every code below is in the tables
+ * of 2.3.1 to 2.6; `PRS` (personal), the natural code for a mobile, comes only in 2.7, so
+ * a mobile is a primary residence number on cellular equipment, `PRN^CP`:
+ * - phone: home/mobile/no use -> PRN (mobile with equipment CP, else PH), work -> WPN^PH,
+ *   temp -> ORN^PH;
+ * - sms: a number that takes text messages, i.e. a cellular one: equipment CP, use WPN
+ *   for work, else PRN;
  * - fax: equipment FX, use as for phone; pager: BPN^BP;
  * - `url` and `other` are not telecommunication numbers or addresses: left out, as is
  *   any contact point with use `old` (no longer valid) or without a value.
@@ -37,7 +40,7 @@ export function xtn(point: FhirContactPoint, version: Hl7Version): string | unde
     case 'phone':
       return number(value, phoneUse(point), point.use === 'mobile' ? 'CP' : 'PH', version);
     case 'sms':
-      return number(value, point.use === 'work' ? 'WPN' : 'PRS', 'CP', version);
+      return number(value, point.use === 'work' ? 'WPN' : 'PRN', 'CP', version);
     case 'fax':
       return number(value, phoneUse(point), 'FX', version);
     case 'pager':
@@ -69,8 +72,6 @@ function phoneUse(point: FhirContactPoint): string {
   switch (point.use) {
     case 'work':
       return 'WPN';
-    case 'mobile':
-      return 'PRS';
     case 'temp':
       return 'ORN';
     default:
@@ -80,7 +81,7 @@ function phoneUse(point: FhirContactPoint): string {
 
 function number(value: string, use: string, equipment: string, version: Hl7Version): string {
   const encoded = escapeHl7(value);
-  return version === '2.3.1'
+  return !versionAtLeast(version, '2.5')
     ? components(encoded, use, equipment)
     : components(undefined, use, equipment, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, encoded);
 }

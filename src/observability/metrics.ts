@@ -16,6 +16,7 @@ export class DispatcherMetrics {
   readonly unroutableDeadLetters: Counter<'subscription'>;
   readonly ackLatency: Histogram<'subscription'>;
   readonly ignoredFrames: Counter<'subscription' | 'reason'>;
+  readonly truncatedValues: Counter<'subscription' | 'field'>;
   readonly receiverConnections: Gauge<'subscription'>;
   readonly receiverReachable: Gauge<'subscription'>;
   readonly brokerConnected: Gauge<'subscription'>;
@@ -72,6 +73,12 @@ export class DispatcherMetrics {
       help: 'Time from writing a message to reading its ACK.',
       labelNames: ['subscription'],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.truncatedValues = new Counter({
+      name: 'hl7_truncated_values_total',
+      help: "Values cut to the maximum length of the subscription's HL7 version (settings.Lengths truncate), by position (e.g. PID-5.1).",
+      labelNames: ['subscription', 'field'],
       registers,
     });
     this.ignoredFrames = new Counter({

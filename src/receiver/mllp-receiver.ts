@@ -2,6 +2,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { MllpFrameDecoder, encodeFrame } from '../transport/mllp-framing.js';
+import { decodeText, type Charset } from '../hl7/charset.js';
 
 export interface ReceivedMessage {
   text: string;
@@ -20,6 +21,8 @@ export interface MllpReceiverOptions {
   host?: string;
   /** TLS server options (cert, key, ca, requestCert...); plain TCP when absent. */
   tls?: tls.TlsOptions;
+  /** Messages are read and replies written in this charset (default UTF-8). */
+  charset?: Charset;
   onMessage: (message: ReceivedMessage) => Reply | Promise<Reply>;
   onError?: (error: Error) => void;
 }
@@ -63,12 +66,13 @@ export class MllpReceiver {
     socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', (error) => this.options.onError?.(error));
     const decoder = new MllpFrameDecoder();
+    const charset = this.options.charset ?? 'UTF-8';
     let chain = Promise.resolve();
     const subject = socket instanceof tls.TLSSocket ? socket.getPeerCertificate()?.subject?.CN : undefined;
     socket.on('data', (chunk: Buffer) => {
       for (const item of decoder.push(chunk)) {
         if (item.kind !== 'frame') continue;
-        const text = item.payload.toString('utf8');
+        const text = decodeText(item.payload, charset);
         // A handler that throws answers nothing for that message (the sender times out) but
         // must neither stop the messages after it nor surface as an unhandled rejection.
         chain = chain
@@ -79,7 +83,7 @@ export class MllpReceiver {
               remoteAddress: socket.remoteAddress ?? '',
               ...(typeof subject === 'string' ? { clientCertificateSubject: subject } : {}),
             });
-            if (reply !== undefined && !socket.destroyed) socket.write(encodeFrame(reply));
+            if (reply !== undefined && !socket.destroyed) socket.write(encodeFrame(reply, charset));
           })
           .catch((error: unknown) => this.options.onError?.(error instanceof Error ? error : new Error(String(error))));
       }

@@ -6,6 +6,7 @@ import type { SubscriptionConfig } from '../config/subscription.js';
 import type { EventDecoder } from '../event/decode-event.js';
 import type { PatientEvent } from '../event/patient-event.js';
 import { buildMessages } from '../mapping/build-messages.js';
+import { TruncationReport } from './truncation-report.js';
 import type { OutboundMessage, Trigger } from '../mapping/profile.js';
 import { withDefined } from '../util/with-defined.js';
 import { routeEvent } from '../routing/route-event.js';
@@ -83,6 +84,7 @@ export class SubscriptionRunner {
   private receiverDownSince: Date | undefined;
   private receiverError: string | undefined;
   private readonly role: ConsumerRoleTracker;
+  private readonly truncations: TruncationReport;
   private pollTimer: NodeJS.Timeout | undefined;
   private stopped: Promise<void> | undefined;
 
@@ -92,6 +94,7 @@ export class SubscriptionRunner {
     this.now = options.now ?? (() => new Date());
     this.logger = options.logger.child({ subscription: sub.name });
     this.failures = new FailureLog(this.logger);
+    this.truncations = new TruncationReport(this.logger, metrics.truncatedValues, sub.name);
     const labels = { subscription: sub.name };
     this.hot = new SubscriptionHotMetrics(metrics, sub.name);
     this.role = new ConsumerRoleTracker((role) => {
@@ -160,6 +163,7 @@ export class SubscriptionRunner {
           endpoint: sub.endpoint,
           connectTimeoutMs: sub.timeouts.connectMs,
           ackTimeoutMs: sub.timeouts.ackMs,
+          charset: sub.mapping.charset,
         },
         { tls: sub.tls },
       ),
@@ -277,7 +281,12 @@ export class SubscriptionRunner {
         this.settleWithoutSending(delivery, 'skipped', 'ack', mapped.reason, event.id);
         return;
       }
+      if (mapped.kind === 'invalid') {
+        this.settleWithoutSending(delivery, 'invalid-event', 'dead-letter', mapped.reason, event.id);
+        return;
+      }
       messages = mapped.messages;
+      this.truncations.record(messages);
     } catch (error) {
       // A mapper bug must not stop the feed; the error's name only (its message could quote data).
       this.settleWithoutSending(delivery, 'invalid-event', 'dead-letter', `could not be mapped to HL7 (${(error as Error).name})`, event.id);

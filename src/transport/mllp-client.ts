@@ -2,6 +2,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import { parseAck, type ParsedAck } from '../hl7/ack.js';
+import { decodeText, type Charset } from '../hl7/charset.js';
 import { MllpFrameDecoder } from './mllp-framing.js';
 import type { MllpEndpoint } from './endpoint.js';
 import { loadTlsMaterial, tlsFilesStamp, type TlsFileSettings } from './tls-files.js';
@@ -64,6 +65,8 @@ export interface MllpClientOptions {
   tlsCheckIntervalMs?: number;
   connectTimeoutMs: number;
   ackTimeoutMs: number;
+  /** The subscription's charset (`settings.Charset`): ACKs are read in it. Default UTF-8. */
+  charset?: Charset;
   listener?: MllpClientListener;
 }
 
@@ -259,7 +262,7 @@ export class MllpClient implements MllpSender {
         }
         return;
       }
-      this.onFrame(item.payload.toString('utf8'));
+      this.onFrame(decodeText(item.payload, this.options.charset ?? 'UTF-8'));
       if (socket !== this.socket) return;
     }
   }

@@ -1,20 +1,33 @@
+import { encodeText, type Charset } from '../hl7/charset.js';
+
 /**
  * MLLP framing (HL7 v2 MLLP release 2 block format): 0x0B, the message bytes, 0x1C 0x0D.
- * Lengths are always byte lengths of the UTF-8 encoding, never string lengths.
+ * Lengths are always byte lengths of the message in its charset, never string lengths.
  */
 
 export const START_BLOCK = 0x0b;
 export const END_BLOCK = 0x1c;
 export const CARRIAGE_RETURN = 0x0d;
 
-/** Frames an HL7 message for the wire. */
-export function encodeFrame(message: string): Buffer {
+/** Frames an HL7 message for the wire, in `charset` (UTF-8 unless the subscription says otherwise). */
+export function encodeFrame(message: string, charset: Charset = 'UTF-8'): Buffer {
+  if (charset !== 'UTF-8') return frameBytes(encodeText(message, charset));
   const length = Buffer.byteLength(message, 'utf8');
   const frame = Buffer.allocUnsafe(length + 3);
   frame[0] = START_BLOCK;
   frame.write(message, 1, length, 'utf8');
   frame[length + 1] = END_BLOCK;
   frame[length + 2] = CARRIAGE_RETURN;
+  return frame;
+}
+
+/** Frames bytes already encoded. */
+export function frameBytes(payload: Uint8Array): Buffer {
+  const frame = Buffer.allocUnsafe(payload.length + 3);
+  frame[0] = START_BLOCK;
+  frame.set(payload, 1);
+  frame[payload.length + 1] = END_BLOCK;
+  frame[payload.length + 2] = CARRIAGE_RETURN;
   return frame;
 }
 

@@ -37,6 +37,7 @@ export class LaneServer {
     this.out = out;
     this.dispatcher = new OrderedDispatcher<ThreadJob>({
       lanes: settings.lanes,
+      charset: settings.charset,
       policy: settings.policy,
       retry: settings.retry,
       createSender: (lane) =>
@@ -45,6 +46,7 @@ export class LaneServer {
           ...(settings.tls ? { tls: settings.tls } : {}),
           connectTimeoutMs: settings.connectTimeoutMs,
           ackTimeoutMs: settings.ackTimeoutMs,
+          charset: settings.charset,
           listener: {
             connected: (info) => out.push({ type: 'connected', lane, info }),
             disconnected: (reason) => out.push({ type: 'disconnected', lane, reason }),

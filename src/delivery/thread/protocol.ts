@@ -1,4 +1,5 @@
 import type { OutboundMessage } from '../../mapping/profile.js';
+import type { Charset } from '../../hl7/charset.js';
 import type { MllpEndpoint } from '../../transport/endpoint.js';
 import type { TlsFileSettings } from '../../transport/tls-files.js';
 import type { ConnectionInfo } from '../../transport/mllp-client.js';
@@ -21,6 +22,8 @@ export interface DeliveryStreamSettings {
   tls?: TlsFileSettings;
   connectTimeoutMs: number;
   ackTimeoutMs: number;
+  /** `settings.Charset`: messages are written and ACKs read in it. */
+  charset: Charset;
 }
 
 /** An event to deliver, as handed to the thread. `seq` names it in both directions. */

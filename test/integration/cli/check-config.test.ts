@@ -70,7 +70,7 @@ describe('mllp-dispatcher check-config', () => {
       amqp: { url: 'amqp://svc:url-pw-8812@broker:5672', prefetch: 'lots' },
       log: { level: 'loud' },
       subscriptions: [
-        { name: 'pix-feed', endpoint: 'llp://h:1', settings: { Version: '2.4', MSH8: 'msh8-pw-8813' }, when: ['patient.gender ~~ female'] },
+        { name: 'pix-feed', endpoint: 'llp://h:1', settings: { Version: '2.7', MSH8: 'msh8-pw-8813' }, when: ['patient.gender ~~ female'] },
         { name: 'pix-feed', endpoint: 'sllp://h:2', settings: { Transport: 'llp' }, retry: { maxAttempts: 0 } },
       ],
     });
@@ -80,7 +80,7 @@ describe('mllp-dispatcher check-config', () => {
     const expected = [
       /- amqp\.prefetch: /,
       /- log\.level: must be one of the possible values/,
-      /- subscriptions\[0\] \(pix-feed\)\.settings\.Version: must be one of 2\.5, 2\.3\.1/,
+      /- subscriptions\[0\] \(pix-feed\)\.settings\.Version: must be one of 2\.3\.1, 2\.4, 2\.5, 2\.5\.1, 2\.6/,
       /- subscriptions\[0\] \(pix-feed\)\.when\[0\]: invalid when expression "patient\.gender ~~ female" at column 15/,
       /- subscriptions\[1\] \(pix-feed\)\.settings\.Transport: is llp but the endpoint scheme is secure \(sllp\)/,
       /- subscriptions\[1\] \(pix-feed\)\.retry\.maxAttempts: must be an integer >= 1/,

@@ -15,7 +15,7 @@ afterEach(async () => {
 async function listen(args: string[] = []): Promise<{ listener: CliProcess; port: number }> {
   const listener = new CliProcess(['listen', '--port', '0', ...args]);
   running.push(listener);
-  const match = await listener.waitForOutput(/listening for MLLP(?: over TLS)? on 127\.0\.0\.1:(\d+), answering (\w+)\n/);
+  const match = await listener.waitForOutput(/listening for MLLP(?: over TLS)? on 127\.0\.0\.1:(\d+), answering (\w+), in [\w-]+\n/);
   return { listener, port: Number(match[1]) };
 }
 
@@ -121,5 +121,15 @@ describe('mllp-dispatcher listen', () => {
     const exited = await listener.exited;
     expect(exited.code).toBe(64);
     expect(listener.stderr).toContain('--tls needs a certificate and key (ENOENT reading them)');
+  });
+
+  it('--charset ISO-8859-1: reads each message in that charset and says so', async () => {
+    const { listener, port } = await listen(['--charset', 'iso-8859-1']);
+    expect(listener.stdout).toContain('answering AA, in ISO-8859-1');
+    const text = adtA01('CTRL-LATIN1').replace('Testperson^Anne', 'Ødegård-Müller^Zoë');
+    const result = await client(port).send(encodeFrame(text, 'ISO-8859-1'), 'CTRL-LATIN1');
+    expect(result.kind === 'ack' && result.ack.ackCode).toBe('AA');
+    await listener.waitForOutput(/<-- AA for CTRL-LATIN1\n/);
+    expect(listener.stdout).toContain('PID|1||PAT-1^^^ACME&1.2.3&ISO^PI||Ødegård-Müller^Zoë||19840312|F');
   });
 });

@@ -122,4 +122,32 @@ describe('mllp-dispatcher render', () => {
     expect(result.code).toBe(0);
     expect(result.stdout.split('\n')[0]).toMatch(/^MSH\|\^~\\&\|MLLP_DISPATCHER\|\|\|\|20260315133022\+0000\|\|ADT\^A01\^ADT_A01\|[A-Z0-9]{1,20}\|P\|2\.5$/);
   });
+
+  it('--charset and --bytes: shows what goes on the wire in that charset, the ISO-8859-1 bytes included', async () => {
+    const zoe = write('zoe.json', {
+      id: 'evt-zoe-render',
+      type: 'create',
+      occurredAt: '2026-03-15T14:29:00+01:00',
+      patient: { resourceType: 'Patient', identifier: [{ system: 'urn:oid:1.2.3.4.5.6.1', value: 'PAT-9', assigner: { display: 'ACME_MPI' } }], name: [{ use: 'official', family: 'Ødegård-Müller', given: ['Zoë', '山田'] }] },
+    });
+    const args = ['render', zoe, '--config', configFile, '--subscription', 'pix-feed', '--now', '2026-03-15T13:30:22Z'];
+    const latin1 = await runCli([...args, '--charset', 'ISO-8859-1', '--bytes'], { env: { TZ: 'Europe/Berlin' } });
+    expect(latin1.code).toBe(0);
+    expect(latin1.stdout).toContain('|Ødegård-Müller^Zoë^??^^^^L\n');
+    expect(latin1.stdout.split('\n')[0]).toMatch(/\|P\|2\.5\|\|\|\|\|\|8859\/1$/);
+    // The hex dump: the frame starts with 0x0B, Ø is the single byte d8, ë is eb.
+    expect(latin1.stdout).toMatch(/^00000000  0b 4d 53 48 7c /m);
+    const dumped = Buffer.from(
+      [...latin1.stdout.matchAll(/^[0-9a-f]{8}  (.{49})/gm)].flatMap((m) => m[1]!.trim().split(/\s+/).map((hex) => Number.parseInt(hex, 16))),
+    );
+    expect(dumped.includes(Buffer.from('Ødegård-Müller^Zoë', 'latin1'))).toBe(true);
+    expect(dumped.includes(Buffer.from('Ø', 'utf8'))).toBe(false);
+    expect(dumped.at(-2)).toBe(0x1c);
+    const utf8 = await runCli(args, { env: { TZ: 'Europe/Berlin' } });
+    expect(utf8.stdout).toContain('|Ødegård-Müller^Zoë^山田^^^^L\n');
+    expect(utf8.stdout.split('\n')[0]).toMatch(/\|UNICODE UTF-8$/);
+    const bad = await runCli([...args, '--charset', 'EBCDIC']);
+    expect(bad.code).toBe(64);
+    expect(bad.stderr).toContain('--charset must be one of UTF-8, ISO-8859-1, Windows-1252, ASCII');
+  });
 });

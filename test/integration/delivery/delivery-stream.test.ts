@@ -52,7 +52,8 @@ async function setup(lanes: number, accepted: (job: Job) => JobResult | undefine
       retry: { initialDelayMs: 5, maxDelayMs: 20, maxAttempts: 3 },
       endpoint: { host: '127.0.0.1', port: receiver.port, secure: false },
       connectTimeoutMs: 2000,
-      ackTimeoutMs: 2000,
+      charset: 'UTF-8',
+  ackTimeoutMs: 2000,
     },
     listener: {
       settled: (j, result) => settled.push({ job: j, result }),

@@ -243,7 +243,7 @@ describe('secrets never appear in describeConfig output or in problems', () => {
         'subscriptions[0] (bad name).name: must match [a-zA-Z0-9_-]+',
         'subscriptions[0] (bad name).endpoint: must be scheme://host:port with nothing after the port',
         'subscriptions[0] (bad name).settings.MSH8File: cannot be combined with MSH8',
-        'subscriptions[0] (bad name).settings.Version: must be one of 2.5, 2.3.1',
+        'subscriptions[0] (bad name).settings.Version: must be one of 2.3.1, 2.4, 2.5, 2.5.1, 2.6',
         'subscriptions[1] (second).settings.MSH8: must be a string',
         expect.stringMatching(/^subscriptions\[1\] \(second\)\.settings\.msh8: is not a setting of hl7-pat-id-source/),
         'subscriptions[1] (second).description: must be a string',

@@ -110,13 +110,13 @@ describe('each subscription problem, named by its key path', () => {
   it('unknown keys of the subscription and of settings', () => {
     expect(problemsWith({ endpiont: 'llp://h:2' })).toEqual([`${P}.endpiont: is not a known setting`]);
     expect(problemsWith({ settings: { MSH35: 'A|B', SendAs: 'Client' } })).toEqual([
-      `${P}.settings.MSH35: is not a setting of hl7-pat-id-source (known: MSH34, MSH56, MSH8, MSH8File, Transport, SendAs, Version, ProcessingId)`,
+      `${P}.settings.MSH35: is not a setting of hl7-pat-id-source (known: MSH34, MSH56, MSH8, MSH8File, Transport, SendAs, Version, ProcessingId, Charset, Unrepresentable, Lengths)`,
     ]);
   });
 
   it('settings: Version, SendAs, Transport, ProcessingId, MSH34', () => {
-    expect(problemsWith({ settings: { Version: '2.4' } })).toEqual([`${P}.settings.Version: must be one of 2.5, 2.3.1`]);
-    expect(problemsWith({ settings: { Version: 2.5 } })).toEqual([`${P}.settings.Version: must be one of 2.5, 2.3.1`]);
+    expect(problemsWith({ settings: { Version: '2.7' } })).toEqual([`${P}.settings.Version: must be one of 2.3.1, 2.4, 2.5, 2.5.1, 2.6`]);
+    expect(problemsWith({ settings: { Version: 2.5 } })).toEqual([`${P}.settings.Version: must be one of 2.3.1, 2.4, 2.5, 2.5.1, 2.6`]);
     expect(problemsWith({ settings: { SendAs: 'client' } })).toEqual([`${P}.settings.SendAs: must be one of Client, Server`]);
     expect(problemsWith({ settings: { Transport: 'tcp' } })).toEqual([`${P}.settings.Transport: must be one of llp, sllp`]);
     expect(problemsWith({ settings: { ProcessingId: 'X' } })).toEqual([`${P}.settings.ProcessingId: must be one of P, T, D`]);
@@ -242,7 +242,7 @@ describe('every problem at once', () => {
           description: 'x'.repeat(2000),
           endpoint: 'ftp://h:1',
           surprise: true,
-          settings: { Version: '2.4', SendAs: 'Proxy', Transport: 'tcp', Foo: 'x' },
+          settings: { Version: '2.7', SendAs: 'Proxy', Transport: 'tcp', Foo: 'x' },
           triggers: { create: 'A40', update: 'A99' },
           when: ['patient.gender=female', 'patient.gender ~~ x'],
           notBefore: '2026-02-01T00:00:00Z',
@@ -266,8 +266,8 @@ describe('every problem at once', () => {
       `${D}.endpoint: scheme "ftp" is not one of llp, sllp, mllp, mllps`,
       `${D}.settings.Transport: must be one of llp, sllp`,
       `${D}.settings.SendAs: must be one of Client, Server`,
-      `${D}.settings.Version: must be one of 2.5, 2.3.1`,
-      `${D}.settings.Foo: is not a setting of hl7-pat-id-source (known: MSH34, MSH56, MSH8, MSH8File, Transport, SendAs, Version, ProcessingId)`,
+      `${D}.settings.Version: must be one of 2.3.1, 2.4, 2.5, 2.5.1, 2.6`,
+      `${D}.settings.Foo: is not a setting of hl7-pat-id-source (known: MSH34, MSH56, MSH8, MSH8File, Transport, SendAs, Version, ProcessingId, Charset, Unrepresentable, Lengths)`,
       `${D}.triggers.create: A40 does not fit a create event (allowed: A01, A04, A08, A28, A31, skip)`,
       `${D}.triggers.update: must be one of A08, A31, skip`,
       `${D}.timeouts.connectMs: must be an integer >= 1`,

@@ -29,6 +29,9 @@ export const CONTROL_CHARACTERS: Readonly<Record<string, string>> = {
 };
 export const LONG = (seed: string): string => `${seed}-${'x'.repeat(320)}`;
 
+/** The one case the event envelope must refuse before the mapper sees it. */
+export const REFUSED_BY_ENVELOPE = 'no usable identifier (no system, no assigner)';
+
 const OID_MPI = 'urn:oid:1.2.3.4.5.6.1';
 
 function identifier(value: string, code?: string, system = OID_MPI, display?: string): FhirIdentifier {
@@ -124,7 +127,8 @@ export function hostileCases(): HostileCase[] {
     },
     { name: 'minimal (identifier only)', patient: patient({ identifier: [BASE_IDENTIFIER] }) },
     {
-      name: 'no usable identifier (no system, no assigner)',
+      // The envelope refuses it (schemas/patient-event.schema.json: PID-3 needs an authority).
+      name: REFUSED_BY_ENVELOPE,
       patient: patient({ identifier: [{ value: 'NO-AUTHORITY' }, { system: OID_MPI }], name: [{ use: 'official', family: 'Noid' }] }),
     },
     { name: 'no name', patient: patient({ identifier: [BASE_IDENTIFIER], gender: 'male' }) },
@@ -135,12 +139,11 @@ export function hostileCases(): HostileCase[] {
       patient: patient({
         identifier: [identifier('', ''), BASE_IDENTIFIER],
         name: [{ use: 'official', family: '', given: [''], prefix: [''], suffix: [''] }],
-        birthDate: '',
         address: [{ line: [''], city: '', postalCode: '' }],
         telecom: [{ system: 'phone', value: '' }],
         maritalStatus: { coding: [{ code: '' }] },
       }),
-      visit: { number: '', class: '' },
+      // visit.number/system/class must not be empty (schemas/patient-event.schema.json).
     },
     { name: 'only an old name', patient: patient({ identifier: [BASE_IDENTIFIER], name: [{ use: 'old', family: 'Gone' }] }) },
     {

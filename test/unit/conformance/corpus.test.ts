@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { EventType } from '../../../src/event/patient-event.js';
+import { createEventDecoder } from '../../../src/event/decode-event.js';
 import { buildMessages } from '../../../src/mapping/build-messages.js';
 import {
   ALLOWED_TRIGGERS,
@@ -12,7 +13,7 @@ import {
 } from '../../../src/mapping/profile.js';
 import { validateMessage, withoutRepetitions, type ValidationError } from '../../helpers/hl7-validator/index.js';
 import { MARCH_15, acmeProfile } from '../mapping/mapping-fixtures.js';
-import { eventsFor, hostileCases } from './corpus-events.js';
+import { eventsFor, hostileCases, REFUSED_BY_ENVELOPE } from './corpus-events.js';
 
 /**
  * The generated conformance corpus (issue 12 item 6): every trigger x every version x
@@ -51,10 +52,13 @@ interface Corpus {
   failures: string[];
   /** `trigger@version` pairs that produced at least one message. */
   covered: Set<string>;
+  /** Cases whose events the envelope decoder (src/event/decode-event.ts) refuses: they never reach the mapper. */
+  refused: Set<string>;
 }
 
 function buildCorpus(): Corpus {
-  const corpus: Corpus = { messages: 0, findings: [], failures: [], covered: new Set() };
+  const corpus: Corpus = { messages: 0, findings: [], failures: [], covered: new Set(), refused: new Set() };
+  const decode = createEventDecoder({ maxMessageBytes: 16 * 1024 * 1024 });
   const cases = hostileCases();
   const replaced = ['no name', 'long values'].map((n) => {
     const found = cases.find((c) => c.name === n);
@@ -64,7 +68,13 @@ function buildCorpus(): Corpus {
   for (const sendAs of SEND_AS) {
     for (const version of CORPUS_VERSIONS) {
       for (const c of cases) {
-        for (const event of eventsFor(c, replaced)) {
+        for (const candidate of eventsFor(c, replaced)) {
+          const decoded = decode(Buffer.from(JSON.stringify(candidate)));
+          if (!decoded.ok) {
+            corpus.refused.add(c.name);
+            continue;
+          }
+          const event = decoded.event;
           for (const cell of cellsFor(sendAs, event.type)) {
             const where = `${c.name}/${event.type}/${cell}/${version}/${sendAs}`;
             try {
@@ -129,6 +139,10 @@ describe('conformance corpus', () => {
     const expected = SUPPORTED_TRIGGERS.flatMap((t) => CORPUS_VERSIONS.map((v) => `${t}@${v}`));
     expect([...corpus.covered].sort()).toEqual(expected.sort());
     expect(corpus.messages).toBeGreaterThan(1000);
+  });
+
+  it('the envelope refuses only the event without a usable identifier; every other one reaches the mapper', () => {
+    expect([...corpus.refused]).toEqual([REFUSED_BY_ENVELOPE]);
   });
 
   it('the mapper builds every corpus event without throwing or skipping', () => {

@@ -1,6 +1,14 @@
-import type { ValidationError } from '../../helpers/hl7-validator/index.js';
+import {
+  validateMessage as validateWithProjectExceptions,
+  type ValidateOptions,
+  type ValidationError,
+} from '../../helpers/hl7-validator/index.js';
 
 /** Hand-written messages for the validator's own tests (validator*.test.ts). */
+
+/** The judge without the project's deliberate exceptions: every rule must be seen here. */
+export const validateMessage = (text: string, options: ValidateOptions = {}): ValidationError[] =>
+  validateWithProjectExceptions(text, { exceptions: [], ...options });
 
 export const TIME = '20260315143022+0100';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { tableCodes, validateMessage } from '../../helpers/hl7-validator/index.js';
-import { a01, EVN, found, message, msh, PID_231, PID_25, PV1, TIME } from './hand-written.js';
+import { tableCodes } from '../../helpers/hl7-validator/index.js';
+import { a01, EVN, found, message, msh, PID_231, PID_25, PV1, TIME, validateMessage } from './hand-written.js';
 
 /**
  * Unit tests of the validator's per-version code tables (tables.ts), coded CE values,

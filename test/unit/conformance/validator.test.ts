@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { assertValidHl7, validateMessage, withoutRepetitions } from '../../helpers/hl7-validator/index.js';
-import { a01, EVN, found, message, msh, PID_231, PID_25, PV1 } from './hand-written.js';
+import { assertValidHl7, withoutRepetitions } from '../../helpers/hl7-validator/index.js';
+import { a01, EVN, found, message, msh, PID_231, PID_25, PV1, validateMessage } from './hand-written.js';
 
 /**
  * Unit tests of the judge itself (test/helpers/hl7-validator): every rule is detected on

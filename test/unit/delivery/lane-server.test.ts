@@ -11,6 +11,7 @@ const SETTINGS: DeliveryStreamSettings = {
   retry: { initialDelayMs: 1, maxDelayMs: 4, maxAttempts: 3 },
   endpoint: { host: '127.0.0.1', port: 1, secure: false },
   connectTimeoutMs: 1000,
+  charset: 'UTF-8',
   ackTimeoutMs: 1000,
 };
 

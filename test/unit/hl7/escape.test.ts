@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { escapeHl7 } from '../../../src/hl7/escape.js';
+import { escapeHl7, escapeHl7Code } from '../../../src/hl7/escape.js';
 
 describe('escapeHl7', () => {
   it.each([
@@ -30,9 +30,19 @@ describe('escapeHl7', () => {
   });
 
   it('returns input without special characters unchanged (fast path), non-ASCII included', () => {
-    for (const s of ['', 'PAT-000123', "O'Brien-Smith", 'Müller-Łukasiewicz', 'Zoë Ærø 😀', 'a\tb']) {
+    for (const s of ['', 'PAT-000123', "O'Brien-Smith", 'Müller-Łukasiewicz', 'Zoë Ærø 😀', 'a b\u00a0c']) {
       expect(escapeHl7(s)).toBe(s);
     }
+  });
+
+  it('escapes C0 control characters and DEL as \\Xhh\\, replaces C1 controls with a space', () => {
+    expect(escapeHl7('a\tb\u0007c\u0000d\u001be\u007ff')).toBe('a\\X09\\b\\X07\\c\\X00\\d\\X1B\\e\\X7F\\f');
+    expect(escapeHl7('a\u0085b\u009fc')).toBe('a b c');
+  });
+
+  it('escapeHl7Code: control characters become spaces (ID/IS allow no escape), delimiters are still escaped', () => {
+    expect(escapeHl7Code('A\tB\r|C')).toBe('A B \\F\\C');
+    expect(escapeHl7Code('PLAIN')).toBe('PLAIN');
   });
 
   it('keeps non-ASCII characters next to escaped ones', () => {

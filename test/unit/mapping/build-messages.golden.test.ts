@@ -11,15 +11,18 @@ import {
   loadEvent,
   readGolden,
   segmentsOf,
+  writeGolden,
 } from './mapping-fixtures.js';
+import type { Hl7Version } from '../../../src/hl7/versions.js';
 
 /**
- * Golden tests: event JSON in, exact HL7 out, for every trigger in 2.5 and 2.3.1 with a
- * fixed BuildTime. The files under test/golden are stored with `\n` between segments
+ * Golden tests: event JSON in, exact HL7 out, for every trigger in every supported version
+ * with a fixed BuildTime. `UPDATE_GOLDEN=1 npx vitest run test/unit/mapping/build-messages.golden.test.ts`
+ * rewrites the files from the current mapper: review the diff before committing it. The files under test/golden are stored with `\n` between segments
  * (readable, diffable) and turned into the wire's `\r` by readGolden before comparing.
  */
 
-function build(c: (typeof GOLDEN_CASES)[number], version: '2.5' | '2.3.1'): OutboundMessage[] {
+function build(c: (typeof GOLDEN_CASES)[number], version: Hl7Version): OutboundMessage[] {
   const result = buildMessages(eventOf(c), acmeProfile({ ...c.profile, version }), c.time);
   if (result.kind !== 'messages') throw new Error(`expected messages, got skipped: ${result.reason}`);
   return result.messages;
@@ -30,6 +33,7 @@ describe('buildMessages golden files', () => {
     for (const version of VERSIONS) {
       it(`${c.golden} (${c.trigger}) in ${version}`, () => {
         const messages = build(c, version);
+        if (process.env['UPDATE_GOLDEN']) writeGolden(`${c.golden}.${version}`, messages);
         const expected = readGolden(`${c.golden}.${version}`);
         expect(messages).toHaveLength(c.count);
         expect(expected).toHaveLength(c.count);
@@ -47,7 +51,7 @@ describe('buildMessages golden files', () => {
 
   it('gives the same control ids in both versions (MSH-10 depends on event, subscription and index only)', () => {
     for (const c of GOLDEN_CASES) {
-      expect(build(c, '2.3.1').map((m) => m.controlId)).toEqual(build(c, '2.5').map((m) => m.controlId));
+      for (const version of VERSIONS) expect(build(c, version).map((m) => m.controlId)).toEqual(build(c, '2.5').map((m) => m.controlId));
     }
   });
 });

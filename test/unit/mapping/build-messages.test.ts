@@ -226,7 +226,7 @@ describe('buildMessages: odd optional data never throws', () => {
     };
     expect(messagesOf(buildMessages(minimal, acmeProfile(), MARCH_15))[0]?.text).toBe(
       `MSH|^~\\&|ACME_EHR|ACME_HOSP|PIX_MGR|REGION_HIE|20260315143022+0100||ADT^A01^ADT_A01|${controlIdFor('e', 'pix-feed', 0)}|P|2.5\r` +
-        'EVN||20260315143022+0100||||20260101000000+0000\rPID|1||X^^^&1.2&ISO\rPV1|1|N\r',
+        'EVN||20260315143022+0100||||20260101000000+0000\rPID|1||X^^^&1.2&ISO||UNKNOWN^^^^^^U\rPV1|1|N\r',
     );
     const odd = {
       ...minimal,
@@ -245,6 +245,6 @@ describe('buildMessages: odd optional data never throws', () => {
     } as unknown as PatientEvent;
     const [m] = messagesOf(buildMessages(odd, acmeProfile(), MARCH_15));
     // deceasedDateTime present but unparseable: PID-29 empty, PID-30 still Y (the patient is deceased).
-    expect(segment(m, 'PID')).toBe('PID|1||X^^^&1.2&ISO|||||||||||||||||||||||||||Y');
+    expect(segment(m, 'PID')).toBe('PID|1||X^^^&1.2&ISO||UNKNOWN^^^^^^U|||||||||||||||||||||||||Y');
   });
 });

@@ -7,39 +7,56 @@ const MAP = { 'urn:oid:1.2.3': 'MAPPED', 'https://ids.example.org/mrn': 'WEB', c
 
 describe('authorityFor (HD)', () => {
   it('urn:oid: gives HD-2 the OID and HD-3 ISO; HD-1 from assigner.display first, else the profile map', () => {
-    expect(authorityFor('urn:oid:1.2.3', 'DISPLAY', MAP)).toBe('DISPLAY&1.2.3&ISO');
-    expect(authorityFor('urn:oid:1.2.3', undefined, MAP)).toBe('MAPPED&1.2.3&ISO');
-    expect(authorityFor('urn:oid:9.9', undefined, MAP)).toBe('&9.9&ISO');
+    expect(authorityFor('urn:oid:1.2.3', 'DISPLAY', MAP, '2.5')).toBe('DISPLAY&1.2.3&ISO');
+    expect(authorityFor('urn:oid:1.2.3', undefined, MAP, '2.5')).toBe('MAPPED&1.2.3&ISO');
+    expect(authorityFor('urn:oid:9.9', undefined, MAP, '2.5')).toBe('&9.9&ISO');
   });
 
   it('any other system is a URI: HD-2 the system, HD-3 URI', () => {
-    expect(authorityFor('https://ids.example.org/mrn', undefined, MAP)).toBe('WEB&https://ids.example.org/mrn&URI');
-    expect(authorityFor('urn:uuid:6f1c2d3e-0000-4000-8000-000000000001', undefined, {})).toBe(
+    expect(authorityFor('https://ids.example.org/mrn', undefined, MAP, '2.5')).toBe('WEB&https://ids.example.org/mrn&URI');
+    expect(authorityFor('urn:uuid:6f1c2d3e-0000-4000-8000-000000000001', undefined, {}, '2.5')).toBe(
       '&urn:uuid:6f1c2d3e-0000-4000-8000-000000000001&URI',
     );
   });
 
   it('assigner.display alone gives HD-1 only; nothing gives undefined', () => {
-    expect(authorityFor(undefined, 'LOCAL', MAP)).toBe('LOCAL');
-    expect(authorityFor(undefined, undefined, MAP)).toBeUndefined();
-    expect(authorityFor('', '', MAP)).toBeUndefined();
+    expect(authorityFor(undefined, 'LOCAL', MAP, '2.5')).toBe('LOCAL');
+    expect(authorityFor(undefined, undefined, MAP, '2.5')).toBeUndefined();
+    expect(authorityFor('', '', MAP, '2.5')).toBeUndefined();
   });
 
   it('escapes HD parts (an & in a namespace must not split the HD)', () => {
-    expect(authorityFor('urn:oid:1.2', 'A&B', {})).toBe('A\\T\\B&1.2&ISO');
+    expect(authorityFor('urn:oid:1.2', 'A&B', {}, '2.5')).toBe('A\\T\\B&1.2&ISO');
+  });
+
+  it('before 2.5 (no URI in table 0301): urn:uuid as UUID, any other URI as a local scheme L', () => {
+    expect(authorityFor('urn:uuid:6f1c2d3e-0000-4000-8000-000000000001', undefined, {}, '2.4')).toBe('&6f1c2d3e-0000-4000-8000-000000000001&UUID');
+    expect(authorityFor('https://ids.example.org/mrn', undefined, MAP, '2.3.1')).toBe('WEB&https://ids.example.org/mrn&L');
+    expect(authorityFor('urn:oid:1.2.3', undefined, MAP, '2.3.1')).toBe('MAPPED&1.2.3&ISO');
+  });
+
+  it('a control character in a namespace (an IS, where no escape is allowed) becomes a space', () => {
+    expect(authorityFor('urn:oid:1.2', 'A\tB', {}, '2.5')).toBe('A B&1.2&ISO');
   });
 
   it('looks up own map entries only', () => {
-    expect(authorityFor('constructor', undefined, {})).toBe('&constructor&URI');
-    expect(authorityFor('toString', undefined, MAP)).toBe('&toString&URI');
+    expect(authorityFor('constructor', undefined, {}, '2.5')).toBe('&constructor&URI');
+    expect(authorityFor('toString', undefined, MAP, '2.5')).toBe('&toString&URI');
   });
 });
 
 describe('cx / identifierList (PID-3)', () => {
   it('CX is value^^^authority^type, trimmed', () => {
-    expect(cx('123', 'A&1.2&ISO', 'MR')).toBe('123^^^A&1.2&ISO^MR');
-    expect(cx('123', 'A', undefined)).toBe('123^^^A');
-    expect(cx('1^2', undefined, undefined)).toBe('1\\S\\2');
+    expect(cx('123', 'A&1.2&ISO', 'MR', '2.5')).toBe('123^^^A&1.2&ISO^MR');
+    expect(cx('123', 'A', undefined, '2.5')).toBe('123^^^A');
+    expect(cx('1^2', undefined, undefined, '2.5')).toBe('1\\S\\2');
+  });
+
+  it('CX-5 only when table 0203 of the version defines the code', () => {
+    expect(cx('1', 'A', 'XYZ', '2.5')).toBe('1^^^A');
+    expect(cx('1', 'A', 'PPN', '2.4')).toBe('1^^^A^PPN');
+    expect(cx('1', 'A', 'PPN', '2.3.1')).toBe('1^^^A');
+    expect(cx('1', 'A', 'constructor', '2.5')).toBe('1^^^A');
   });
 
   it('leaves out identifiers without a value or without any authority, keeps the order of the rest', () => {
@@ -53,14 +70,15 @@ describe('cx / identifierList (PID-3)', () => {
           { assigner: { display: 'LOCAL' }, value: 'A', type: { text: 'no coding' } },
         ],
         MAP,
+        '2.5',
       ),
     ).toBe('B^^^MAPPED&1.2.3&ISO^MR~A^^^LOCAL');
-    expect(identifierList(undefined, MAP)).toBe('');
-    expect(identifierList([], MAP)).toBe('');
+    expect(identifierList(undefined, MAP, '2.5')).toBe('');
+    expect(identifierList([], MAP, '2.5')).toBe('');
   });
 
   it('never exceeds the 6 components 2.3.1 allows', () => {
-    const list = identifierList([{ system: 'urn:oid:1.2.3', value: 'X', type: { coding: [{ code: 'PI' }] } }], MAP);
+    const list = identifierList([{ system: 'urn:oid:1.2.3', value: 'X', type: { coding: [{ code: 'PI' }] } }], MAP, '2.3.1');
     expect(list.split('^').length).toBeLessThanOrEqual(6);
   });
 });
@@ -76,7 +94,7 @@ describe('MRG (A40)', () => {
   };
 
   it('authoritiesBySystem takes the first usable survivor identifier per system', () => {
-    expect([...authoritiesBySystem(survivor.identifier, {})]).toEqual([['urn:oid:1.2.3', 'SURVIVOR_NS&1.2.3&ISO']]);
+    expect([...authoritiesBySystem(survivor.identifier, {}, '2.5')]).toEqual([['urn:oid:1.2.3', 'SURVIVOR_NS&1.2.3&ISO']]);
   });
 
   it("MRG-1 uses the survivor's HD for a shared system and the record's own HD otherwise; MRG-7 the official name", () => {
@@ -92,7 +110,7 @@ describe('MRG (A40)', () => {
         { use: 'official', family: 'Legal', given: ['Ann'] },
       ],
     };
-    const mrg = mrgSegment(replaced, authoritiesBySystem(survivor.identifier, MAP), MAP);
+    const mrg = mrgSegment(replaced, authoritiesBySystem(survivor.identifier, MAP, '2.5'), MAP, '2.5');
     expect(mrg).toBe('MRG|OLD-1^^^SURVIVOR_NS&1.2.3&ISO^PI~OLD-2^^^&4.5&ISO||||||Legal^Ann^^^^^L');
   });
 
@@ -102,6 +120,6 @@ describe('MRG (A40)', () => {
       identifier: [{ system: 'urn:oid:4.5', value: 'OLD-2' }],
       name: [{ family: 'NoUse' }, { use: 'usual', family: 'Usual' }],
     };
-    expect(mrgSegment(replaced, new Map(), {})).toBe('MRG|OLD-2^^^&4.5&ISO');
+    expect(mrgSegment(replaced, new Map(), {}, '2.5')).toBe('MRG|OLD-2^^^&4.5&ISO');
   });
 });

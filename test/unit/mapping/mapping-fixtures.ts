@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { PatientEvent } from '../../../src/event/patient-event.js';
 import type { OutboundMessage } from '../../../src/mapping/profile.js';
 import { SEND_AS_PRESETS, type BuildTime, type MappingProfile, type TriggerTable } from '../../../src/mapping/profile.js';
+import { HL7_VERSIONS } from '../../../src/hl7/versions.js';
 
 /** Shared inputs of the mapping tests: fixture events, profiles, fixed build times, goldens. */
 
@@ -21,6 +22,9 @@ export function acmeProfile(overrides: Partial<MappingProfile> = {}): MappingPro
     receivingApplication: 'PIX_MGR',
     receivingFacility: 'REGION_HIE',
     version: '2.5',
+    charset: 'UTF-8',
+    unrepresentable: 'replace',
+    lengths: 'truncate',
     processingId: 'P',
     triggers: SEND_AS_PRESETS.Client,
     assigningAuthorities: {
@@ -59,6 +63,11 @@ export function toGoldenText(messages: readonly OutboundMessage[]): string {
   return messages.map((m) => m.text.replaceAll('\r', '\n')).join('\n');
 }
 
+/** Rewrites a golden file from built messages (`UPDATE_GOLDEN=1`, see the golden test). */
+export function writeGolden(name: string, messages: readonly OutboundMessage[]): void {
+  writeFileSync(root(`test/golden/${name}.hl7`), toGoldenText(messages));
+}
+
 /** Segments of a message text, `\r`-separated, without the final empty string. */
 export function segmentsOf(text: string): string[] {
   return text.split('\r').filter((s) => s !== '');
@@ -77,7 +86,7 @@ export interface GoldenCase {
   count: number;
 }
 
-/** Every trigger, each built in both HL7 versions by the golden and round-trip tests. */
+/** Every trigger, each built in every HL7 version by the golden and round-trip tests. */
 export const GOLDEN_CASES: readonly GoldenCase[] = [
   { golden: 'a01-anne', fixture: 'create-anne', profile: {}, time: MARCH_15, trigger: 'A01', count: 1 },
   { golden: 'a01-special-chars', fixture: 'create-special-chars', profile: {}, time: MARCH_15, trigger: 'A01', count: 1 },
@@ -91,7 +100,7 @@ export const GOLDEN_CASES: readonly GoldenCase[] = [
   { golden: 'a08-unmerge', fixture: 'unmerge', profile: { triggers: triggers({ unmerge: 'A08' }) }, time: APRIL_5, trigger: 'A08', count: 3 },
 ];
 
-export const VERSIONS = ['2.5', '2.3.1'] as const;
+export const VERSIONS = HL7_VERSIONS;
 
 export function eventOf(c: GoldenCase): PatientEvent {
   const event = loadEvent(c.fixture);

@@ -1,37 +1,39 @@
 import { describe, expect, it } from 'vitest';
-import type { FhirPatient } from '../../../src/event/patient-event.js';
+import type { FhirHumanName, FhirPatient } from '../../../src/event/patient-event.js';
 import { addressList, xad } from '../../../src/mapping/addresses.js';
 import { nameList, officialName, xpn } from '../../../src/mapping/names.js';
 import { pidSegment } from '../../../src/mapping/pid.js';
 import { telecomFields, xtn } from '../../../src/mapping/telecom.js';
 import { acmeProfile } from './mapping-fixtures.js';
+import type { Hl7Version } from '../../../src/hl7/versions.js';
 
 const base: FhirPatient = { resourceType: 'Patient', identifier: [{ system: 'urn:oid:1.2', value: 'X' }] };
 
 /** PID-n of the segment built for `patient`. */
-function pid(patient: Partial<FhirPatient>, n: number, version: '2.5' | '2.3.1' = '2.5'): string {
+function pid(patient: Partial<FhirPatient>, n: number, version: Hl7Version = '2.5'): string {
   return pidSegment({ ...base, ...patient }, acmeProfile({ version })).split('|')[n] ?? '';
 }
 
 describe('XPN (PID-5)', () => {
   it('family^given^further given^suffix^prefix^^type', () => {
-    expect(xpn({ use: 'official', family: 'Jones', given: ['Robert', 'James', 'T'], prefix: ['Mr', 'Dr'], suffix: ['Jr'] })).toBe(
+    expect(xpn({ use: 'official', family: 'Jones', given: ['Robert', 'James', 'T'], prefix: ['Mr', 'Dr'], suffix: ['Jr'] }, '2.5')).toBe(
       'Jones^Robert^James T^Jr^Mr Dr^^L',
     );
-    expect(xpn({ family: 'Solo' })).toBe('Solo');
-    expect(xpn({ given: ['Only'] })).toBe('^Only');
-    expect(xpn({ text: 'Free text only', use: 'usual' })).toBe('');
+    expect(xpn({ family: 'Solo' }, '2.5')).toBe('Solo');
+    expect(xpn({ given: ['Only'] }, '2.5')).toBe('^Only');
+    expect(xpn({ text: 'Free text only', use: 'usual' }, '2.5')).toBe('');
   });
 
   it.each([
-    ['official', 'L'],
-    ['usual', 'D'],
-    ['maiden', 'M'],
-    ['nickname', 'N'],
-    ['anonymous', 'S'],
-    ['temp', 'TEMP'],
-  ] as const)('use %s -> XPN-7 %s', (use, code) => {
-    expect(xpn({ use, family: 'F' })).toBe(`F^^^^^^${code}`);
+    ['official', 'L', 'L'],
+    ['usual', 'D', 'D'],
+    ['maiden', 'M', 'M'],
+    ['nickname', 'N', 'A'],
+    ['anonymous', 'S', 'A'],
+    ['temp', 'A', 'A'],
+  ] as const)('use %s -> XPN-7 %s from 2.4 on, %s in 2.3.1 (table 0200 of each version)', (use, from24, in231) => {
+    for (const version of ['2.4', '2.5', '2.5.1', '2.6'] as const) expect(xpn({ use, family: 'F' }, version)).toBe(`F^^^^^^${from24}`);
+    expect(xpn({ use, family: 'F' }, '2.3.1')).toBe(`F^^^^^^${in231}`);
   });
 
   it('puts official names first, keeps the others in order, leaves out old and empty names', () => {
@@ -43,15 +45,23 @@ describe('XPN (PID-5)', () => {
         { text: 'only text' },
         { use: 'nickname', family: 'C' },
         { use: 'official', family: 'D' },
-      ]),
+      ], '2.5'),
     ).toBe('B^^^^^^L~D^^^^^^L~A^^^^^^D~C^^^^^^N');
-    expect(nameList([{ family: 'A' }, { family: 'B' }])).toBe('A~B');
-    expect(nameList(undefined)).toBe('');
+    expect(nameList([{ family: 'A' }, { family: 'B' }], '2.5')).toBe('A~B');
+  });
+
+  it('PID-5 is required: a patient without a usable name gets UNKNOWN, type U where the version has it', () => {
+    const cases: (FhirHumanName[] | undefined)[] = [undefined, [], [{ text: 'only text' }], [{ family: '', given: [''] }], [{ use: 'old', family: 'Gone' }]];
+    for (const names of cases) {
+      expect(nameList(names, '2.5')).toBe('UNKNOWN^^^^^^U');
+      expect(nameList(names, '2.4')).toBe('UNKNOWN^^^^^^U');
+      expect(nameList(names, '2.3.1')).toBe('UNKNOWN');
+    }
   });
 
   it('officialName is the first official name only', () => {
-    expect(officialName([{ family: 'A' }, { use: 'official', family: 'B' }, { use: 'official', family: 'C' }])).toBe('B^^^^^^L');
-    expect(officialName([{ family: 'A' }])).toBe('');
+    expect(officialName([{ family: 'A' }, { use: 'official', family: 'B' }, { use: 'official', family: 'C' }], '2.5')).toBe('B^^^^^^L');
+    expect(officialName([{ family: 'A' }], '2.5')).toBe('');
   });
 });
 
@@ -85,17 +95,25 @@ describe('XTN (PID-13 / PID-14)', () => {
   it.each([
     [{ system: 'phone', use: 'home' }, '^PRN^PH^^^^^^^^^N1', 'N1^PRN^PH'],
     [{ system: 'phone' }, '^PRN^PH^^^^^^^^^N1', 'N1^PRN^PH'],
-    [{ system: 'phone', use: 'mobile' }, '^PRS^CP^^^^^^^^^N1', 'N1^PRS^CP'],
+    [{ system: 'phone', use: 'mobile' }, '^PRN^CP^^^^^^^^^N1', 'N1^PRN^CP'],
     [{ system: 'phone', use: 'work' }, '^WPN^PH^^^^^^^^^N1', 'N1^WPN^PH'],
     [{ system: 'phone', use: 'temp' }, '^ORN^PH^^^^^^^^^N1', 'N1^ORN^PH'],
-    [{ system: 'sms' }, '^PRS^CP^^^^^^^^^N1', 'N1^PRS^CP'],
+    [{ system: 'sms' }, '^PRN^CP^^^^^^^^^N1', 'N1^PRN^CP'],
     [{ system: 'sms', use: 'work' }, '^WPN^CP^^^^^^^^^N1', 'N1^WPN^CP'],
     [{ system: 'fax', use: 'home' }, '^PRN^FX^^^^^^^^^N1', 'N1^PRN^FX'],
     [{ system: 'pager', use: 'work' }, '^BPN^BP^^^^^^^^^N1', 'N1^BPN^BP'],
     [{ system: 'email' }, '^NET^Internet^N1', '^NET^Internet^N1'],
-  ] as const)('%j -> 2.5 %s, 2.3.1 %s', (point, v25, v231) => {
-    expect(xtn({ ...point, value: 'N1' }, '2.5')).toBe(v25);
-    expect(xtn({ ...point, value: 'N1' }, '2.3.1')).toBe(v231);
+  ] as const)('%j -> 2.5+ %s, 2.3.1/2.4 %s', (point, v25, v231) => {
+    for (const version of ['2.5', '2.5.1', '2.6'] as const) expect(xtn({ ...point, value: 'N1' }, version)).toBe(v25);
+    for (const version of ['2.3.1', '2.4'] as const) expect(xtn({ ...point, value: 'N1' }, version)).toBe(v231);
+  });
+
+  it('never writes PRS (table 0201 has it only from 2.7)', () => {
+    for (const system of ['phone', 'sms', 'fax', 'pager', 'email'] as const) {
+      for (const use of ['home', 'work', 'temp', 'mobile', undefined] as const) {
+        expect(xtn({ system, value: '1', ...(use ? { use } : {}) }, '2.6')).not.toContain('PRS');
+      }
+    }
   });
 
   it('2.5 puts the number in XTN-12', () => {
@@ -125,14 +143,14 @@ describe('XTN (PID-13 / PID-14)', () => {
       ],
       '2.3.1',
     );
-    expect(fields).toEqual({ home: '^NET^Internet^h@x~M1^PRS^CP~H1^PRN^PH', business: '^NET^Internet^w@x~W1^WPN^PH' });
+    expect(fields).toEqual({ home: '^NET^Internet^h@x~M1^PRN^CP~H1^PRN^PH', business: '^NET^Internet^w@x~W1^WPN^PH' });
     expect(telecomFields(undefined, '2.5')).toEqual({ home: '', business: '' });
   });
 });
 
 describe('PID fields', () => {
   it('PID-1 is 1 and PID-3 carries the identifiers', () => {
-    expect(pidSegment(base, acmeProfile())).toBe('PID|1||X^^^&1.2&ISO');
+    expect(pidSegment(base, acmeProfile())).toBe('PID|1||X^^^&1.2&ISO||UNKNOWN^^^^^^U');
   });
 
   it('PID-6 is the mothers-maiden-name family name', () => {
@@ -178,10 +196,18 @@ describe('PID fields', () => {
       ],
       'U',
     ],
-    [[{ system: 'urn:local', code: 'X' }], 'X'],
+    [[{ system: 'urn:local', code: 'X' }], ''],
+    [[{ system: 'http://terminology.hl7.org/CodeSystem/v2-0002', code: 'Q' }], ''],
     [[{ code: 'S' }], 'S'],
   ])('PID-16 from %j -> %j', (coding, code) => {
     expect(pid({ maritalStatus: { coding } }, 16)).toBe(code);
+  });
+
+  it('PID-16 in 2.3.1: only the codes its table 0002 suggests (A, D, M, S, W)', () => {
+    const v3 = (code: string) => ({ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-MaritalStatus', code }] });
+    expect(pid({ maritalStatus: v3('L') }, 16, '2.3.1')).toBe('A');
+    expect(pid({ maritalStatus: v3('U') }, 16, '2.3.1')).toBe('');
+    expect(pid({ maritalStatus: v3('M') }, 16, '2.3.1')).toBe('M');
   });
 
   it('PID-24 / PID-25 from multipleBirth[x]', () => {
