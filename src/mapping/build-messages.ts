@@ -6,7 +6,7 @@ import { controlIdFor } from './control-id.js';
 import { evnSegment } from './evn.js';
 import { authoritiesBySystem } from './identifiers.js';
 import { mrgSegment } from './mrg.js';
-import { mshHasNonAscii, mshSegment } from './msh.js';
+import { mshSegment } from './msh.js';
 import { isAscii } from '../hl7/charset.js';
 import { conformMessage } from '../hl7/conform/conform-message.js';
 import { pidSegment } from './pid.js';
@@ -69,13 +69,21 @@ export function buildMessages(event: PatientEvent, profile: MappingProfile, time
   }
 
   const messages: OutboundMessage[] = [];
-  for (const [index, body] of bodies.entries()) {
+  for (const [index, rawBody] of bodies.entries()) {
     const controlId = controlIdFor(event.id, profile.subscription, index);
-    const nonAscii = !isAscii(body) || mshHasNonAscii(profile);
-    const text = mshSegment(profile, trigger, builtAt, controlId, nonAscii) + SEGMENT_TERMINATOR + body;
-    const conformed = conformMessage(text, profile);
-    if (!conformed.ok) return { kind: 'invalid', reason: conformed.reason };
-    messages.push(conformed.truncated.length > 0 ? { trigger, controlId, text: conformed.text, truncated: conformed.truncated } : { trigger, controlId, text: conformed.text });
+    const body = conformMessage(rawBody, profile);
+    if (!body.ok) return { kind: 'invalid', reason: body.reason };
+    // MSH-18 names the charset only when the message, as sent, holds a character outside
+    // ASCII: decided after the charset's replacements, MSH's own values included.
+    let msh = conformMessage(mshSegment(profile, trigger, builtAt, controlId, false), profile);
+    if (!msh.ok) return { kind: 'invalid', reason: msh.reason };
+    if (!isAscii(body.text) || !isAscii(msh.text)) {
+      msh = conformMessage(mshSegment(profile, trigger, builtAt, controlId, true), profile);
+      if (!msh.ok) return { kind: 'invalid', reason: msh.reason };
+    }
+    const text = msh.text + SEGMENT_TERMINATOR + body.text;
+    const truncated = [...msh.truncated, ...body.truncated];
+    messages.push(truncated.length > 0 ? { trigger, controlId, text, truncated } : { trigger, controlId, text });
   }
   return { kind: 'messages', messages };
 }

@@ -1,5 +1,5 @@
 import type { MappingProfile, Trigger } from './profile.js';
-import { isAscii, type Charset } from '../hl7/charset.js';
+import type { Charset } from '../hl7/charset.js';
 import { versionAtLeast, type Hl7Version } from '../hl7/versions.js';
 import { escapeHl7 } from '../hl7/escape.js';
 import { ENCODING_CHARACTERS, segment } from '../hl7/segment.js';
@@ -42,8 +42,8 @@ export function characterSetCode(charset: Charset, version: Hl7Version): string 
  * escaped. MSH-8 only when the profile has one; MSH-15/16 empty (original acknowledgment
  * mode); MSH-18 the charset's code ({@link characterSetCode}) when `nonAscii`: a message of
  * plain ASCII is the same bytes in every charset, and an empty MSH-18 says ASCII. The
- * caller decides `nonAscii` over the whole message, this segment's values included (see
- * {@link mshHasNonAscii}).
+ * caller decides `nonAscii` over the whole message as sent, this segment's values included
+ * (src/mapping/build-messages.ts).
  */
 export function mshSegment(profile: MappingProfile, trigger: Trigger, sentAt: string, controlId: string, nonAscii: boolean): string {
   return segment('MSH', [
@@ -65,15 +65,4 @@ export function mshSegment(profile: MappingProfile, trigger: Trigger, sentAt: st
     undefined, // MSH-17 country code
     nonAscii ? characterSetCode(profile.charset, profile.version) : undefined, // MSH-18
   ]);
-}
-
-/** Whether any profile value that goes into MSH has a non-ASCII character. */
-export function mshHasNonAscii(profile: MappingProfile): boolean {
-  return (
-    !isAscii(profile.sendingApplication) ||
-    !isAscii(profile.sendingFacility) ||
-    !isAscii(profile.receivingApplication) ||
-    !isAscii(profile.receivingFacility) ||
-    (profile.security !== undefined && !isAscii(profile.security))
-  );
 }
