@@ -103,6 +103,13 @@ describe('character set (MSH-18)', () => {
     expect(validateMessage(named('2.5', 'UNICODE UTF-8', '山田 😀'))).toEqual([]);
   });
 
+  it('under 8859/1, Windows-1252 characters (0x80-0x9F there) are named as such', () => {
+    const [typographic] = validateMessage(named('2.5', '8859/1', 'O’Brien „Anne“'));
+    expect(typographic?.detail).toBe('3 Windows-1252 character(s) (0x80-0x9F there) outside 8859/1, the first in segment 3');
+    const [mixed] = validateMessage(named('2.5', '8859/1', 'O’Łukasiewicz'));
+    expect(mixed?.detail).toBe('2 character(s) outside 8859/1, the first in segment 3');
+  });
+
   it('the detail counts the characters and names the segment, not the value', () => {
     const [error] = validateMessage(named('2.5', '', 'Zoë Ødegård'));
     expect(error?.detail).toBe('3 character(s) outside ASCII (MSH-18 empty), the first in segment 3');

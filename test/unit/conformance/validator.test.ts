@@ -175,6 +175,11 @@ describe('exceptions and assertValidHl7', () => {
     expect(withoutRepetitions('PID-3[2].4.1')).toBe('PID-3.4.1');
   });
 
+  it('an exception with a detail pattern removes only errors whose detail matches', () => {
+    expect(validateMessage(longId, { exceptions: [{ ...exception, detail: /at most 20/ }] })).toEqual([]);
+    expect(found(validateMessage(longId, { exceptions: [{ ...exception, detail: /at most 250/ }] }))).toEqual(['PID-3[2] length']);
+  });
+
   it('assertValidHl7 throws with every error listed, and passes a valid message', () => {
     expect(() => assertValidHl7(a01('2.5', PID_25))).not.toThrow();
     expect(() => assertValidHl7(a01('2.5', 'PID|1||P1^^^A&1.2&ISO^XYZ'))).toThrow(
