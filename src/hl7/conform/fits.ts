@@ -1,5 +1,5 @@
 import type { Hl7Version } from '../versions.js';
-import { LIMITS } from './limits-data.js';
+import { HL7_DEFINITIONS } from '../hl7-definitions.js';
 
 const FIELD = 0x7c; // |
 const REPETITION = 0x7e; // ~
@@ -7,7 +7,7 @@ const COMPONENT = 0x5e; // ^
 const SUBCOMPONENT = 0x26; // &
 
 /**
- * The limits of one field, compiled from limits-data.ts for a fast scan: the maximum length
+ * The limits of one field, compiled from src/hl7/hl7-definitions.ts for a fast scan: the maximum length
  * of a repetition and, for a composite type, of each component and its subcomponents.
  * 0 = no limit (none given, or a type that is never cut).
  */
@@ -35,7 +35,7 @@ export function rulesFor(version: Hl7Version, notCut: ReadonlySet<string>): Segm
   const key = `${version} ${[...notCut].join(',')}`;
   let rules = compiled.get(key);
   if (!rules) {
-    const { segments, types } = LIMITS[version];
+    const { segments, types } = HL7_DEFINITIONS[version];
     const segmentRules: Record<string, (FieldRule | undefined)[]> = {};
     for (const [name, fields] of Object.entries(segments)) {
       segmentRules[name] = fields.map(([max, type]) =>
