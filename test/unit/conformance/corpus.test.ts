@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { EventType } from '../../../src/event/patient-event.js';
 import { createEventDecoder } from '../../../src/event/decode-event.js';
 import type { Charset } from '../../../src/hl7/charset.js';
-import { HL7_VERSIONS } from '../../../src/hl7/versions.js';
+import { HL7_VERSIONS, type Hl7Version } from '../../../src/hl7/versions.js';
 import { buildMessages } from '../../../src/mapping/build-messages.js';
 import {
   ALLOWED_TRIGGERS,
@@ -33,13 +33,14 @@ import { envelopeRefusedCase, eventsFor, hostileCases, HOSTILE_VALUES, NOT_ASCII
  * subscription's `triggers` does.
  */
 
-type Variant = Pick<MappingProfile, 'charset' | 'unrepresentable' | 'lengths'> & { sendAs: SendAs };
+type Variant = Pick<MappingProfile, 'charset' | 'unrepresentable' | 'lengths'> & { sendAs: SendAs; versions: readonly Hl7Version[] };
 
 const variant = (sendAs: SendAs, charset: Charset, unrepresentable: Variant['unrepresentable'] = 'replace'): Variant => ({
   sendAs,
   charset,
   unrepresentable,
   lengths: 'truncate',
+  versions: HL7_VERSIONS,
 });
 
 /**
@@ -48,8 +49,11 @@ const variant = (sendAs: SendAs, charset: Charset, unrepresentable: Variant['unr
  */
 const VARIANTS: readonly Variant[] = [variant('Client', 'UTF-8'), variant('Server', 'UTF-8'), variant('Client', 'ASCII', 'reject')];
 
-/** `Lengths: keep` sends values as they are: its messages may break lengths, and nothing else. */
-const KEEP: Variant = { ...variant('Client', 'UTF-8'), lengths: 'keep' };
+/**
+ * `Lengths: keep` sends values as they are: its messages may break lengths, and nothing
+ * else. Two versions suffice (2.3.1: field lengths only; 2.5: component lengths too).
+ */
+const KEEP: Variant = { ...variant('Client', 'UTF-8'), lengths: 'keep', versions: ['2.3.1', '2.5'] };
 
 function cellsFor(sendAs: SendAs, type: EventType): TriggerCell[] {
   const preset = SEND_AS_PRESETS[sendAs][type];
@@ -66,7 +70,7 @@ function buildCorpus(variants: readonly Variant[]): Corpus {
     return found.patient;
   });
   for (const v of variants) {
-    for (const version of HL7_VERSIONS) {
+    for (const version of v.versions) {
       for (const c of cases) {
         for (const candidate of eventsFor(c, replaced)) {
           const decoded = decode(Buffer.from(JSON.stringify(candidate)));
