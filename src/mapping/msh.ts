@@ -40,12 +40,11 @@ export function characterSetCode(charset: Charset, version: Hl7Version): string 
 /**
  * The MSH segment. MSH-1/MSH-2 are the delimiters, never escaped; every other value is
  * escaped. MSH-8 only when the profile has one; MSH-15/16 empty (original acknowledgment
- * mode); MSH-18 the charset's code ({@link characterSetCode}) when `nonAscii`: a message of
- * plain ASCII is the same bytes in every charset, and an empty MSH-18 says ASCII. The
- * caller decides `nonAscii` over the whole message as sent, this segment's values included
- * (src/mapping/build-messages.ts).
+ * mode); MSH-18 empty: {@link withCharacterSet} sets it once the whole message is known (a
+ * message of plain ASCII is the same bytes in every charset, and an empty MSH-18 says
+ * ASCII).
  */
-export function mshSegment(profile: MappingProfile, trigger: Trigger, sentAt: string, controlId: string, nonAscii: boolean): string {
+export function mshSegment(profile: MappingProfile, trigger: Trigger, sentAt: string, controlId: string): string {
   return segment('MSH', [
     ENCODING_CHARACTERS, // MSH-2 (MSH-1 is the `|` after the name)
     escapeHl7(profile.sendingApplication), // MSH-3
@@ -63,6 +62,17 @@ export function mshSegment(profile: MappingProfile, trigger: Trigger, sentAt: st
     undefined, // MSH-15 accept ack type: empty = original mode
     undefined, // MSH-16 application ack type
     undefined, // MSH-17 country code
-    nonAscii ? characterSetCode(profile.charset, profile.version) : undefined, // MSH-18
+    undefined, // MSH-18: set on the finished message, see withCharacterSet
   ]);
+}
+
+const MSH_18 = 17; // index of MSH-18 in the `|`-split MSH segment (MSH-1 is the separator itself)
+
+/** `text` (a finished message) with MSH-18 set to `code`, an ASCII table 0211 code. */
+export function withCharacterSet(text: string, code: string): string {
+  const end = text.indexOf('\r');
+  const fields = text.slice(0, end).split('|');
+  while (fields.length <= MSH_18) fields.push('');
+  fields[MSH_18] = code;
+  return fields.join('|') + text.slice(end);
 }

@@ -1,6 +1,7 @@
 import type { EventType } from '../event/patient-event.js';
 import type { Charset } from '../hl7/charset.js';
 import type { Hl7Version } from '../hl7/versions.js';
+import type { ReceiverAdaptation } from './adapt/receiver-adaptation.js';
 
 export type { Hl7Version } from '../hl7/versions.js';
 
@@ -67,6 +68,8 @@ export interface MappingProfile {
    * `assigner.display` (e.g. `{"urn:oid:1.2.3.4.5.6.1": "ACME_MPI"}`).
    */
   assigningAuthorities: Readonly<Record<string, string>>;
+  /** The receiver profile's identifiers, fields and segments (README "Fitting a receiver"); none when unset. */
+  adaptation?: ReceiverAdaptation;
 }
 
 /** The clock reading a message is built with (MSH-7, EVN-2). */
