@@ -38,8 +38,11 @@ export function validateMessage(text: string, options: ValidateOptions = {}): Va
   }
   const msh9 = fieldOf(msh, 9);
   const structure = componentOf(msh9, 3) || `${componentOf(msh9, 1)}_${componentOf(msh9, 2)}`;
+  // Z-segments are locally defined and may stand anywhere (HL7 v2 chapter 2, "Z segments"):
+  // they are left out of the structure and their fields are not judged, except that no raw
+  // control character may appear in them either.
   checkStructure(
-    segments.map((s) => s.id),
+    segments.map((s) => s.id).filter((id) => !isZSegment(id)),
     structure,
     version,
     errors,
@@ -47,10 +50,17 @@ export function validateMessage(text: string, options: ValidateOptions = {}): Va
   for (const segment of segments) {
     const def = segmentDefinition(version, segment.id);
     if (def) checkSegment(segment, def, version, errors);
+    else if (isZSegment(segment.id) && /[\u0000-\u001f]/.test(segment.fields.join(''))) {
+      errors.push({ path: segment.id, rule: 'control-char', detail: 'raw control character in a Z-segment' });
+    }
   }
   checkCharacterSet(text, componentOf(fieldOf(msh, 18), 1), errors);
   const exceptions = options.exceptions ?? EXCEPTIONS;
   return errors.filter((e) => !isExcepted(e, version, exceptions));
+}
+
+function isZSegment(id: string): boolean {
+  return /^Z[A-Z0-9]{2}$/.test(id);
 }
 
 /** One line per error: `PID-5 required: required field (Patient Name) is empty`. */

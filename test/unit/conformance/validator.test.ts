@@ -56,7 +56,13 @@ describe('structure', () => {
   });
 
   it('a segment the version does not define', () => {
-    expect(found(validateMessage(a01('2.5', PID_25, 'ZZZ|1')))).toEqual(['ZZZ unknown-segment']);
+    expect(found(validateMessage(a01('2.5', PID_25, 'QQQ|1')))).toEqual(['QQQ unknown-segment']);
+  });
+
+  it('Z-segments are local: allowed anywhere, their fields not judged, but no raw control characters', () => {
+    expect(validateMessage(message(msh('2.5'), 'ZAB|x^y~z|anything long', EVN, PID_25, PV1, 'ZZ1|1'))).toEqual([]);
+    expect(found(validateMessage(message(msh('2.5'), EVN, PID_25, PV1, 'ZAB|x\ty')))).toEqual(['ZAB control-char']);
+    expect(found(validateMessage(message(msh('2.5'), EVN, 'ZAB|1', PV1)))).toEqual(['PID structure']);
   });
 
   it('a message structure the version does not define', () => {
