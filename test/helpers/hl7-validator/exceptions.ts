@@ -7,7 +7,8 @@ import type { Rule, ValidationError } from './types.js';
  *
  * An exception matches an error when the rule is the same, the message's version is one
  * of `versions`, and `path` equals the error's path with repetition indexes removed
- * (`PID-3[2].4` -> `PID-3.4`) or is a prefix of it at a `.` (`PID-3` covers `PID-3.1`).
+ * (`PID-3[2].4` -> `PID-3.4`) or is a prefix of it at a `.` (`PID-3` covers `PID-3.1`),
+ * and, when the exception has a `detail` pattern, the error's detail matches it.
  *
  * Example of an entry (not active):
  *   { path: 'PID-3', rule: 'length', versions: ['2.3.1'],
@@ -17,6 +18,8 @@ export interface ConformanceException {
   path: string;
   rule: Rule;
   versions: readonly string[];
+  /** When given, the error's detail must match too (e.g. /Windows-1252 character/ for `charset`). */
+  detail?: RegExp;
   reason: string;
 }
 
@@ -47,6 +50,10 @@ export function withoutRepetitions(path: string): string {
 export function isExcepted(error: ValidationError, version: string, exceptions: readonly ConformanceException[]): boolean {
   const path = withoutRepetitions(error.path);
   return exceptions.some(
-    (e) => e.rule === error.rule && e.versions.includes(version) && (path === e.path || path.startsWith(`${e.path}.`)),
+    (e) =>
+      e.rule === error.rule &&
+      e.versions.includes(version) &&
+      (path === e.path || path.startsWith(`${e.path}.`)) &&
+      (e.detail === undefined || e.detail.test(error.detail)),
   );
 }
