@@ -62,10 +62,12 @@ function readProfiles(raw: unknown, baseDir: string, problems: string[]): Map<st
       if (profile !== undefined) problems.push(`${path}: must be an object (or {"file": "..."})`);
       continue;
     }
-    for (const key of Object.keys(profile)) {
-      if (!(PROFILE_KEYS as readonly string[]).includes(key)) problems.push(`${path}.${key}: is not a profile key (known: ${PROFILE_KEYS.join(', ')})`);
+    const known: Json = {};
+    for (const [key, entry] of Object.entries(profile)) {
+      if ((PROFILE_KEYS as readonly string[]).includes(key)) known[key] = entry;
+      else problems.push(`${path}.${key}: is not a profile key (known: ${PROFILE_KEYS.join(', ')})`);
     }
-    profiles.set(name, profile);
+    profiles.set(name, known);
   }
   return profiles;
 }

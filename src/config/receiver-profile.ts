@@ -195,12 +195,12 @@ export function pathProblem(path: Hl7Path, version: Hl7Version, emitted: Readonl
   if (path.component === undefined) return undefined;
   const type = fields[path.field - 1]![1];
   const components = definitions.types[type];
-  if (!components) return path.component > 1 || path.subcomponent !== undefined ? `${path.segment}-${path.field} is a ${type}, which has no components` : undefined;
+  if (!components) return path.component > 1 || path.subcomponent !== undefined ? `${path.segment}-${path.field} (${type}) has no components` : undefined;
   if (path.component > components.length) return `${path.segment}-${path.field} (${type}) has ${components.length} components in HL7 ${version}`;
   if (path.subcomponent === undefined) return undefined;
   const componentType = components[path.component - 1]![1];
   const subcomponents = definitions.types[componentType];
-  if (!subcomponents) return path.subcomponent > 1 ? `component ${path.component} of ${type} is a ${componentType}, which has no subcomponents` : undefined;
+  if (!subcomponents) return path.subcomponent > 1 ? `component ${path.component} of ${type} (${componentType}) has no subcomponents` : undefined;
   if (path.subcomponent > subcomponents.length) return `component ${path.component} of ${type} (${componentType}) has ${subcomponents.length} subcomponents in HL7 ${version}`;
   return undefined;
 }

@@ -117,23 +117,24 @@ describe('profile problems, all at once, with exit 78', () => {
   it('paths the structure or version does not have, owned fields, required segments, unknown profiles and keys', () => {
     const problems = problemsOf({
       configFile: dir.write('config.json', {
-        profiles: { broken: { fields: { 'PV1-99': 'x', 'MRG-1': 'x', 'MSH-10': 'x', 'PID-5.9.1': 'x', 'XYZ': 'x', 'PID-8.2': 'x' }, colour: 'blue' } },
+        profiles: { broken: { fields: { 'PV1-99': 'x', 'MRG-1': 'x', 'MSH-10': 'x', 'PID-5.7.2': 'x', 'XYZ': 'x', 'PID-8.2': 'x' }, colour: 'blue' } },
         subscriptions: [
-          minimalSubscription('a', { profile: 'broken', segments: { omit: ['PV1'], add: [{ after: 'OBX', segment: 'ZZZ' }, { after: 'PID', segment: 'NOTZ' }] } }),
+          minimalSubscription('a', { profile: 'broken', events: ['create', 'update'], segments: { omit: ['PV1'], add: [{ after: 'OBX', segment: 'ZZZ' }, { after: 'PID', segment: 'NOTZ' }] } }),
           minimalSubscription('b', { profile: 'missing' }),
           minimalSubscription('c', { identifiers: { placement: { 'PID-7': MPI }, authorities: { [MPI]: { universalIdType: 'URI', typeCode: 'XYZ' } } }, settings: { Version: '2.4' } }),
         ],
       }),
     });
+    expect(problems).toHaveLength(14);
     expect(problems).toEqual(
       expect.arrayContaining([
         'profiles.broken.colour: is not a profile key (known: settings, identifiers, fields, segments)',
         'subscriptions[0] (a).fields.PV1-99: PV1 has 52 fields in HL7 2.5',
         'subscriptions[0] (a).fields.MRG-1: these messages have no MRG segment (they send MSH, EVN, PID, PV1)',
         'subscriptions[0] (a).fields.MSH-10: MSH-10 is the control id the ACK is matched on',
-        'subscriptions[0] (a).fields.PID-5.9.1: component 9 of XPN is a CE, which has no subcomponents',
+        'subscriptions[0] (a).fields.PID-5.7.2: component 7 of XPN (ID) has no subcomponents',
         'subscriptions[0] (a).fields.XYZ: is not an HL7 path (SEG-n, SEG-n.c, SEG-n.c.s, SEG-n[r].c)',
-        'subscriptions[0] (a).fields.PID-8.2: PID-8 is a IS, which has no components',
+        'subscriptions[0] (a).fields.PID-8.2: PID-8 (IS) has no components',
         'subscriptions[0] (a).segments.omit: PV1 is required in ADT_A01 (HL7 2.5) and cannot be left out',
         'subscriptions[0] (a).segments.add[0].after: OBX is not a segment of these messages (MSH, EVN, PID, PV1)',
         'subscriptions[0] (a).segments.add[1].segment: must match a Z-segment name (Z and two letters or digits)',
