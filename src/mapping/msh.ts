@@ -19,7 +19,7 @@ export const UTF8_CHARACTER_SET = 'UNICODE UTF-8';
 /**
  * The MSH segment (HL7-OUTBOUND.md "MSH"). MSH-1/MSH-2 are the delimiters, never escaped;
  * every other value is escaped. MSH-8 only when the profile has one; MSH-15/16 empty
- * (original acknowledgment mode); MSH-18 `UNICODE UTF-8` when `nonAscii` — the caller
+ * (original acknowledgment mode) unless the profile sets an enhanced mode; MSH-18 `UNICODE UTF-8` when `nonAscii` — the caller
  * decides that over the whole message, this segment's values included (see
  * {@link mshHasNonAscii}).
  */
@@ -38,8 +38,8 @@ export function mshSegment(profile: MappingProfile, trigger: Trigger, sentAt: st
     profile.version, // MSH-12
     undefined, // MSH-13 sequence number
     undefined, // MSH-14 continuation pointer
-    undefined, // MSH-15 accept ack type: empty = original mode
-    undefined, // MSH-16 application ack type
+    profile.acknowledgment?.accept, // MSH-15 accept ack type: empty = original mode
+    profile.acknowledgment?.application, // MSH-16 application ack type
     undefined, // MSH-17 country code
     nonAscii ? UTF8_CHARACTER_SET : undefined, // MSH-18
   ]);

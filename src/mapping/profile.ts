@@ -1,4 +1,5 @@
 import type { EventType } from '../event/patient-event.js';
+import type { EnhancedAckMode } from '../hl7/ack-mode.js';
 
 /**
  * What the mapper needs to know about a subscription: the resolved, validated settings.
@@ -52,6 +53,8 @@ export interface MappingProfile {
   version: Hl7Version;
   /** MSH-11. */
   processingId: ProcessingId;
+  /** MSH-15 / MSH-16 (enhanced acknowledgment mode); undefined: both empty, original mode. */
+  acknowledgment?: EnhancedAckMode;
   triggers: TriggerTable;
   /**
    * FHIR identifier system -> HD-1 namespace id, used when an identifier has no

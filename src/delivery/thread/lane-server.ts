@@ -45,10 +45,12 @@ export class LaneServer {
           ...(settings.tls ? { tls: settings.tls } : {}),
           connectTimeoutMs: settings.connectTimeoutMs,
           ackTimeoutMs: settings.ackTimeoutMs,
+          ...(settings.enhanced ? { enhanced: settings.enhanced } : {}),
           listener: {
             connected: (info) => out.push({ type: 'connected', lane, info }),
             disconnected: (reason) => out.push({ type: 'disconnected', lane, reason }),
-            ignoredFrame: (reason) => out.push({ type: 'ignored-frame', lane, reason }),
+            ignoredFrame: (reason, code) => out.push({ type: 'ignored-frame', lane, reason, code }),
+            lateAnswer: (answer) => out.push({ type: 'late-answer', lane, answer }),
           },
         }),
       listener: {
