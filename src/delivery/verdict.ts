@@ -57,7 +57,8 @@ export function judge<J extends DeliveryJob>(context: VerdictContext<J>, job: J,
   const { lane, policy, retry, listener, random } = context;
   const outcome = outcomeOf(answer);
   const attempt = progress.attempt;
-  const ackCode = answer.kind === 'ack' ? answer.ack.ackCode : undefined;
+  // A timeout comes after a CA: the last answer the receiver gave.
+  const ackCode = answer.kind === 'ack' ? answer.ack.ackCode : answer.kind === 'timeout' ? 'CA' : undefined;
   const latencyMs = answer.kind === 'ack' ? answer.latencyMs : undefined;
   if (outcome === 'accepted') {
     listener.attempted(withDefined({ job, message, lane, attempt, outcome }, { ackCode, latencyMs }));

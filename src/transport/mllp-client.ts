@@ -71,10 +71,10 @@ export class MllpClient implements MllpSender {
       // A resend of a control id this connection already carried (a retry after AR or AE)
       // goes out on a fresh connection: here a replayed copy of the old ACK would carry the
       // very MSA-2 in flight and answer the resend in place of the receiver's new verdict.
-      // A connection that carried MAX_SENT_PER_CONNECTION messages is replaced too. Either
+      // A connection that carried its maximum of messages is replaced too. Either
       // waits for the application ACKs still due on the connection, which closing would lose.
       const resend = this.ledger.has(controlId);
-      if (this.socket !== undefined && (resend || this.ledger.size >= MAX_SENT_PER_CONNECTION)) {
+      if (this.socket !== undefined && (resend || this.ledger.size >= (this.options.maxMessagesPerConnection ?? MAX_SENT_PER_CONNECTION))) {
         await this.applicationWaits.drained();
         this.dropSocket(resend ? 'resending a control id already sent on this connection' : 'connection carried its maximum of messages; replacing it');
       }

@@ -80,5 +80,7 @@ export interface MllpClientOptions {
    * the first answer when no commit ACK is sent on success (MSH-15 NE or ER).
    */
   enhanced?: { mode: EnhancedAckMode; applicationAckTimeoutMs: number };
+  /** Messages one connection carries before it is replaced; default MAX_SENT_PER_CONNECTION (answers.ts). */
+  maxMessagesPerConnection?: number;
   listener?: MllpClientListener;
 }

@@ -118,6 +118,28 @@ describe('interop: @medplum/hl7 4.5.2 Hl7Server, enhanced mode', () => {
     expect(await unackedAfterStop(harness)).toBe(0);
   });
 
+  it('no application ACK within timeouts.applicationAckMs: application-ack-timeout, dead-lettered, not resent; the feed goes on', async () => {
+    const { receiver, harness, cid } = await withMedplum(true, (index) => (index === 1 ? { code: 'none' } : { code: 'AA' }), { ...ENHANCED, timeouts: { connectMs: 1000, ackMs: 1000, applicationAckMs: 300 } }, 'i14-timeout');
+    const events = Array.from({ length: 3 }, () => patientEvent());
+    for (const event of events) await harness.broker.publish(event);
+
+    const receipts = await waitReceipts(harness, 3);
+    expect(receipts.map((receipt) => [receipt.eventId, receipt.outcome, receipt.ackCode])).toEqual([
+      [events[0]!.id, 'accepted', 'AA'],
+      [events[1]!.id, 'application-ack-timeout', 'CA'],
+      [events[2]!.id, 'accepted', 'AA'],
+    ]);
+    const [dead] = await takeDeadLetters(harness, 1);
+    expect(dead!.headers).toMatchObject({
+      'x-mllp-outcome': 'application-ack-timeout',
+      'x-mllp-ack-code': 'CA',
+      'x-mllp-control-id': cid(events[1]!),
+      'x-mllp-reason': 'committed (CA), then no application ACK within 300 ms',
+    });
+    expect(receiver.received.map((message) => message.controlId)).toEqual(events.map(cid));
+    expect(await unackedAfterStop(harness)).toBe(0);
+  });
+
   it.each([
     ['original', {}],
     ['enhanced', ENHANCED],

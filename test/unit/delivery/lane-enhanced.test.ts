@@ -65,7 +65,7 @@ describe('Lane, enhanced mode', () => {
     const { lane, sender, listener } = makeLane((id) => committed(id, Promise.resolve({ kind: 'timeout', reason: 'committed (CA), then no application ACK within 50 ms' })));
     lane.enqueue(testJob({ id: 't' }));
     await until(() => listener.settledJobs.length === 1);
-    expect(listener.resultOf('t')).toMatchObject({ outcome: 'application-ack-timeout', action: 'dead-letter', attempts: 1, reason: 'committed (CA), then no application ACK within 50 ms' });
+    expect(listener.resultOf('t')).toMatchObject({ outcome: 'application-ack-timeout', action: 'dead-letter', attempts: 1, ackCode: 'CA', reason: 'committed (CA), then no application ACK within 50 ms' });
     expect(sender.sentControlIds()).toEqual(['t-0']);
   });
 
