@@ -118,6 +118,26 @@ describe('interop: @medplum/hl7 4.5.2 Hl7Server, enhanced mode', () => {
     expect(await unackedAfterStop(harness)).toBe(0);
   });
 
+  it('4 lanes (the delivery thread): every event settled by its AA, each patient\'s events in order, a merge after everything before it', async () => {
+    const { receiver, harness, cid } = await withMedplum(true, () => ({ code: 'AA', after: receiverDelay(20) }), { ...ENHANCED, lanes: 4 }, 'i14-lanes');
+    const events = Array.from({ length: 40 }, (_, index) => patientEvent({ patientId: `PAT-${index % 8}` }));
+    events.splice(20, 0, patientEvent({ type: 'merge', patientId: 'PAT-1' }));
+    for (const event of events) await harness.broker.publish(event);
+
+    const receipts = await waitReceipts(harness, events.length);
+    expect(receipts.every((receipt) => receipt.outcome === 'accepted' && receipt.ackCode === 'AA')).toBe(true);
+    const arrived = receiver.received.map((message) => message.controlId);
+    expect([...arrived].sort()).toEqual(events.map(cid).sort());
+    for (let patient = 0; patient < 8; patient++) {
+      const own = events.filter((event) => event.type !== 'merge' && (event.patient as { identifier: Array<{ value: string }> }).identifier[0]!.value === `PAT-${patient}`).map(cid);
+      expect(arrived.filter((id) => own.includes(id)), `patient ${patient}`).toEqual(own);
+    }
+    // The merge went out after all 20 events before it were settled, and before any after it.
+    const mergeAt = arrived.indexOf(cid(events[20]!));
+    expect(new Set(arrived.slice(0, mergeAt))).toEqual(new Set(events.slice(0, 20).map(cid)));
+    expect(await unackedAfterStop(harness)).toBe(0);
+  });
+
   it('no application ACK within timeouts.applicationAckMs: application-ack-timeout, dead-lettered, not resent; the feed goes on', async () => {
     const { receiver, harness, cid } = await withMedplum(true, (index) => (index === 1 ? { code: 'none' } : { code: 'AA' }), { ...ENHANCED, timeouts: { connectMs: 1000, ackMs: 1000, applicationAckMs: 300 } }, 'i14-timeout');
     const events = Array.from({ length: 3 }, () => patientEvent());
