@@ -16,7 +16,6 @@ export type { ConnectionInfo, MllpClientListener, MllpClientOptions, MllpSender,
 
 interface InFlight {
   controlId: string;
-  context: SendContext | undefined;
   startedAt: number;
   timer: NodeJS.Timeout;
   resolve: (result: SendResult) => void;
@@ -100,7 +99,7 @@ export class MllpClient implements MllpSender {
         const timer = setTimeout(() => {
           this.finish({ kind: 'uncertain', reason: `no ACK within ${timeoutMs} ms` }, true);
         }, timeoutMs);
-        this.inFlight = { controlId, context, startedAt: performance.now(), timer, resolve };
+        this.inFlight = { controlId, startedAt: performance.now(), timer, resolve };
         this.ledger.record(controlId, context);
         socket.write(frame);
       });

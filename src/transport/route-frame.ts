@@ -24,7 +24,7 @@ export type FrameRoute = (
  * Matches a frame to what it answers, in this order:
  *
  * 1. the message in flight (its MSA-2 equals the MSH-10 in flight): the answer;
- * 2. a message whose application ACK is awaited: that wait ends;
+ * 2. a message whose application ACK is awaited: that wait ends (unless it is a repeated CA);
  * 3. any other message written on this connection: an AE/AR/CE/CR after an AA or CA is a
  *    late answer, anything else (node-hl7-server's repeated AAs) is ignored; so is an
  *    answer to a commit ACK of ours;
@@ -46,6 +46,8 @@ export function routeFrame(text: string, inFlightId: string | undefined, ledger:
     return withReply({ kind: 'answer', ack }, text, ack);
   }
   if (waits.has(controlId)) {
+    // A repeated CA is no application ACK: the wait goes on.
+    if (ackCode === 'CA') return withReply({ kind: 'ignored', reason: 'duplicate-ack', code: ackCode }, text, ack);
     ledger.answered(controlId, ackCode);
     return withReply({ kind: 'application', ack }, text, ack);
   }

@@ -33,6 +33,8 @@ describe('routeFrame: every frame is matched to what it answers', () => {
     ledger.record('A', undefined);
     ledger.record('B', undefined);
     const application = waits.start('A', 10_000, 0);
+    ledger.answered('A', 'CA');
+    expect(route(answer('A', 'CA'), 'B')).toEqual({ kind: 'ignored', reason: 'duplicate-ack', code: 'CA' });
     const routed = route(answer('A', 'AE'), 'B');
     expect(routed).toMatchObject({ kind: 'application', ack: { ackCode: 'AE', controlId: 'A', errorCode: '204' } });
     if (routed.kind === 'application') waits.answer(routed.ack);
