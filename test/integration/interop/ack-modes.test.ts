@@ -105,6 +105,11 @@ describe('interop: @medplum/hl7 4.5.2 Hl7Server, enhanced mode', () => {
       ackCode: 'AE',
       firstAckCode: 'CA',
     });
+    // No patient data in the late-error receipt or any log line (debug level included).
+    for (const text of [JSON.stringify(receipts), JSON.stringify(harness.daemon.logs)]) {
+      expect(text).not.toContain('Testperson');
+      expect(text).not.toContain('PAT-000123');
+    }
     const warn = harness.daemon.logs.find((line) => String(line.msg).startsWith('late error'));
     expect(warn).toMatchObject({ level: 'warn', subscription: harness.name, eventId: events[2]!.id, controlId: cid(events[2]!), firstAckCode: 'CA', ackCode: 'AE' });
     // The four AAs after a CA are ignored, counted by code; no invalid-ack, nothing resent.
