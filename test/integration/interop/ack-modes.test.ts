@@ -143,6 +143,24 @@ describe('interop: @medplum/hl7 4.5.2 Hl7Server, enhanced mode', () => {
     expect(await unackedAfterStop(harness)).toBe(0);
   });
 
+  it('an application AR is retried (default policy): the same MSH-10 again on a new connection, settled before the events behind it', async () => {
+    const { receiver, harness, cid } = await withMedplum(true, (index) => (index === 0 ? { code: 'AR' } : { code: 'AA' }), ENHANCED, 'i14-retry');
+    const events = Array.from({ length: 3 }, () => patientEvent());
+    for (const event of events) await harness.broker.publish(event);
+
+    const receipts = await waitReceipts(harness, 3);
+    expect(receipts.map((receipt) => [receipt.eventId, receipt.outcome, receipt.ackCode, receipt.attempts])).toEqual([
+      [events[0]!.id, 'accepted', 'AA', 2],
+      [events[1]!.id, 'accepted', 'AA', 1],
+      [events[2]!.id, 'accepted', 'AA', 1],
+    ]);
+    const arrived = receiver.received.map((message) => message.controlId);
+    expect(arrived.filter((id) => id === cid(events[0]!))).toHaveLength(2);
+    expect([...new Set(arrived)].sort()).toEqual(events.map(cid).sort());
+    expect(receiver.connections).toBe(2);
+    expect(await unackedAfterStop(harness)).toBe(0);
+  });
+
   it('no application ACK within timeouts.applicationAckMs: application-ack-timeout, dead-lettered, not resent; the feed goes on', async () => {
     const { receiver, harness, cid } = await withMedplum(true, (index) => (index === 1 ? { code: 'none' } : { code: 'AA' }), { ...ENHANCED, timeouts: { connectMs: 1000, ackMs: 1000, applicationAckMs: 300 } }, 'i14-timeout');
     const events = Array.from({ length: 3 }, () => patientEvent());
