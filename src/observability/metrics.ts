@@ -43,7 +43,7 @@ export class DispatcherMetrics {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'mllp_dispatcher_process_' });
     this.events = new Counter({
       name: 'mllp_events_total',
-      help: 'Events settled, by outcome (accepted, application-error, rejected, uncertain, unreachable, invalid-ack, invalid-event, expired, filtered, skipped).',
+      help: 'Events settled, by outcome (accepted, application-error, rejected, uncertain, unreachable, invalid-ack, application-ack-timeout, invalid-event, expired, filtered, skipped).',
       labelNames: ['subscription', 'outcome'],
       registers,
     });

@@ -179,7 +179,7 @@ export class SubscriptionRunner {
         },
         ignoredFrame: (lane, reason, code) => {
           metrics.ignoredFrames.inc({ ...labels, reason, code: ackCodeLabel(code) });
-          this.logger.debug({ lane, reason, ackCode: ackCodeLabel(code) }, 'ignored a frame that answers nothing due');
+          this.logger.debug({ lane, reason, ackCode: ackCodeLabel(code) }, 'ignored a frame that answers nothing in flight');
         },
         lateAnswer: (lane, answer) => late.report(lane, answer),
       },
