@@ -204,7 +204,9 @@ export class MllpClient implements MllpSender {
         this.applicationWaits.answer(route.ack);
         return;
       case 'late':
-        listener?.lateAnswer?.(route.late);
+        // Reported after the settlement of the message it answers, which runs in the
+        // microtasks that follow this read: its receipt comes first.
+        if (listener?.lateAnswer) setImmediate(() => listener.lateAnswer?.(route.late));
         return;
       case 'ignored':
         listener?.ignoredFrame?.(route.reason, route.code);

@@ -95,6 +95,9 @@ describe('interop: @medplum/hl7 4.5.2 Hl7Server, enhanced mode', () => {
     const receipts = await waitReceipts(harness, 6);
     show('receipts (original mode, AE after CA on the third event)', receipts);
     const settled = receipts.filter((receipt) => receipt.outcome !== 'late-error');
+    // The late error's receipt follows the receipt of the event it concerns.
+    const eventReceipts = receipts.filter((receipt) => receipt.eventId === events[2]!.id).map((receipt) => receipt.outcome);
+    expect(eventReceipts).toEqual(['accepted', 'late-error']);
     expect(settled.map((receipt) => [receipt.eventId, receipt.outcome, receipt.ackCode])).toEqual(events.map((event) => [event.id, 'accepted', 'CA']));
     expect(receipts.find((receipt) => receipt.outcome === 'late-error')).toMatchObject({
       eventId: events[2]!.id,
