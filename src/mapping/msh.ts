@@ -19,9 +19,9 @@ export const UTF8_CHARACTER_SET = 'UNICODE UTF-8';
 /**
  * The MSH segment (HL7-OUTBOUND.md "MSH"). MSH-1/MSH-2 are the delimiters, never escaped;
  * every other value is escaped. MSH-8 only when the profile has one; MSH-15/16 empty
- * (original acknowledgment mode) unless the profile sets an enhanced mode; MSH-18 `UNICODE UTF-8` when `nonAscii` — the caller
+ * (original acknowledgment mode); MSH-18 `UNICODE UTF-8` when `nonAscii` — the caller
  * decides that over the whole message, this segment's values included (see
- * {@link mshHasNonAscii}).
+ * {@link mshHasNonAscii}). A profile in enhanced acknowledgment mode sets MSH-15/16.
  */
 export function mshSegment(profile: MappingProfile, trigger: Trigger, sentAt: string, controlId: string, nonAscii: boolean): string {
   return segment('MSH', [

@@ -14,11 +14,10 @@ import { patientKey } from '../routing/patient-key.js';
 import { DeliveryStream, type ThreadedJob } from '../delivery/thread/delivery-stream.js';
 import type { AttemptReport, JobResult } from '../delivery/job.js';
 import { describeEndpoint } from '../transport/endpoint.js';
-import { SubscriptionHotMetrics, type DispatcherMetrics } from '../observability/metrics.js';
+import { SubscriptionHotMetrics, ackCodeLabel, type DispatcherMetrics } from '../observability/metrics.js';
 import { FailureLog } from '../observability/failure-log.js';
 import { Settler, type Settlement } from './settler.js';
 import { LateAnswerReporter } from './late-answers.js';
-import { ackCodeLabel } from '../observability/metrics.js';
 import { ConsumerRoleTracker, type ConsumerRole } from './consumer-role.js';
 
 export interface SubscriptionRunnerOptions {
