@@ -40,7 +40,7 @@ export function characterSetCode(charset: Charset, version: Hl7Version): string 
 /**
  * The MSH segment. MSH-1/MSH-2 are the delimiters, never escaped; every other value is
  * escaped. MSH-8 only when the profile has one; MSH-15/16 empty (original acknowledgment
- * mode); MSH-18 empty: {@link withCharacterSet} sets it once the whole message is known (a
+ * mode) unless the profile is in enhanced mode (`acknowledgment`); MSH-18 empty: {@link withCharacterSet} sets it once the whole message is known (a
  * message of plain ASCII is the same bytes in every charset, and an empty MSH-18 says
  * ASCII).
  */
@@ -59,8 +59,8 @@ export function mshSegment(profile: MappingProfile, trigger: Trigger, sentAt: st
     profile.version, // MSH-12
     undefined, // MSH-13 sequence number
     undefined, // MSH-14 continuation pointer
-    undefined, // MSH-15 accept ack type: empty = original mode
-    undefined, // MSH-16 application ack type
+    profile.acknowledgment?.accept, // MSH-15 accept ack type: empty = original mode
+    profile.acknowledgment?.application, // MSH-16 application ack type
     undefined, // MSH-17 country code
     undefined, // MSH-18: set on the finished message, see withCharacterSet
   ]);

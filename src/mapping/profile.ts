@@ -4,6 +4,7 @@ import type { Hl7Version } from '../hl7/versions.js';
 import type { ReceiverAdaptation } from './adapt/receiver-adaptation.js';
 
 export type { Hl7Version } from '../hl7/versions.js';
+import type { EnhancedAckMode } from '../hl7/ack-mode.js';
 
 /**
  * What the mapper needs to know about a subscription: the resolved, validated settings.
@@ -62,6 +63,8 @@ export interface MappingProfile {
   lengths: 'truncate' | 'keep';
   /** MSH-11. */
   processingId: ProcessingId;
+  /** MSH-15 / MSH-16 (enhanced acknowledgment mode); undefined: both empty, original mode. */
+  acknowledgment?: EnhancedAckMode;
   triggers: TriggerTable;
   /**
    * FHIR identifier system -> HD-1 namespace id, used when an identifier has no
