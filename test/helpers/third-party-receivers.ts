@@ -15,6 +15,8 @@ export interface ThirdPartyReceived {
   /** MSH-15 / MSH-16 as received. */
   acceptAck: string;
   applicationAck: string;
+  /** The whole message as the receiver parsed it, segments separated by `\r`. */
+  text: string;
 }
 
 /**
@@ -56,6 +58,7 @@ export async function startMedplumReceiver(options: { enhanced: boolean; answer:
         controlId: msh.getField(10)?.toString() ?? '',
         acceptAck: msh.getField(15)?.toString() ?? '',
         applicationAck: msh.getField(16)?.toString() ?? '',
+        text: message.toString(),
       };
       const index = received.push(item) - 1;
       const answer = options.answer(item, index);
