@@ -11,7 +11,7 @@ import { resolve as resolvePath } from 'node:path';
  */
 
 /** The keys a profile may hold: what adapts a subscription to its receiver. */
-export const PROFILE_KEYS = ['settings', 'identifiers', 'fields', 'segments'] as const;
+export const PROFILE_KEYS = ['settings', 'identifiers', 'fields', 'segments', 'framing', 'connection', 'rateLimit'] as const;
 const MERGED_BY_ENTRY = new Set(['settings', 'fields']);
 
 type Json = Record<string, unknown>;

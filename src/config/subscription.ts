@@ -16,6 +16,7 @@ import type { TlsFileSettings } from '../transport/tls-files.js';
 import { ObjectReader } from './object-reader.js';
 import { readSettings } from './subscription-settings.js';
 import { readAdaptation } from './receiver-profile.js';
+import { readReceiverTransport, type ReceiverTransport } from './receiver-transport.js';
 import { readAcknowledgment, readPolicy, readRetry, readTimeouts, type Timeouts } from './delivery-settings.js';
 
 /** One subscription, validated and resolved: everything the runtime needs, typed. */
@@ -39,6 +40,8 @@ export interface SubscriptionConfig {
   timeouts: Timeouts;
   retry: RetrySettings;
   policy: OutcomePolicy;
+  /** A receiver profile's framing, connection habits and rate limit (README "Fitting a receiver"). */
+  receiver: ReceiverTransport;
   /** A stable digest of the subscription's source JSON: live reload restarts a subscription only when it changes. */
   fingerprint: string;
 }
@@ -127,6 +130,7 @@ function resolveSubscription(
   const triggers = readTriggers(sub, settings.sendAs);
   sub.string('profile'); // applied before validation (profiles.ts); its keys are read below
   const adaptation = readAdaptation(sub, { version: settings.version, triggers, events });
+  const receiver = readReceiverTransport(sub, acknowledgment !== undefined);
   const tls = readTls(sub, defaults.baseDir);
   if (endpoint?.secure === false && tls) sub.problem('tls', 'is set but the endpoint is plain llp; use sllp:// to send over TLS');
 
@@ -170,6 +174,7 @@ function resolveSubscription(
     timeouts,
     retry,
     policy,
+    receiver,
     fingerprint: JSON.stringify(entry),
   };
   if (notBefore) resolved.notBefore = notBefore;

@@ -67,6 +67,8 @@ export interface AttemptReport<J extends StreamJob = DeliveryJob> {
   latencyMs?: number;
   /** Set when the message will be sent again after this delay. */
   retryInMs?: number;
+  /** How long this send waited for the receiver's rate limit (`rateLimit.perSecond`). */
+  throttledMs?: number;
 }
 
 export interface StreamListener<J extends StreamJob = DeliveryJob> {

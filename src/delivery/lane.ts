@@ -1,7 +1,8 @@
 import type { ApplicationAnswer, MllpSender } from '../transport/mllp-client.js';
-import { encodeFrame } from '../transport/mllp-framing.js';
+import { encodeFrame, type Framing } from '../transport/mllp-framing.js';
 import type { OutcomePolicy, RetrySettings } from './policy.js';
 import type { Charset } from '../hl7/charset.js';
+import type { RateLimiter } from './rate-limit.js';
 import type { ReceiverGate } from './receiver-gate.js';
 import type { DeliveryJob, JobResult, StreamListener } from './job.js';
 import { sleep } from '../util/sleep.js';
@@ -12,8 +13,11 @@ export interface LaneOptions<J extends DeliveryJob> {
   sender: MllpSender;
   policy: OutcomePolicy;
   retry: RetrySettings;
-  /** Charset messages are framed in (`settings.Charset`); default UTF-8. */
+  /** How messages are framed: `settings.Charset` (default UTF-8) and a receiver profile's `framing` (default MLLP). */
   charset?: Charset;
+  framing?: Framing;
+  /** `rateLimit.perSecond`, shared by the subscription's lanes. */
+  rateLimiter?: RateLimiter;
   gate: ReceiverGate;
   listener: StreamListener<J>;
   /** Called after each job leaves the lane (the dispatcher may release held jobs). */
@@ -214,7 +218,7 @@ export class Lane<J extends DeliveryJob = DeliveryJob> {
     }
     for (; progress.index < job.messages.length; nextMessage(progress)) {
       const message = job.messages[progress.index]!;
-      const frame = encodeFrame(message.text, this.options.charset);
+      const frame = encodeFrame(message.text, this.options.charset, this.options.framing);
       const context = { eventId: job.eventId, trigger: message.trigger };
       for (;;) {
         if (this.stopping) return 'abandoned';
@@ -223,9 +227,16 @@ export class Lane<J extends DeliveryJob = DeliveryJob> {
           await this.interruptible(gate.wait());
           continue;
         }
+        const pass = await this.options.rateLimiter?.pass(this.stopController.signal);
+        progress.throttledMs = pass?.waitedMs;
+        if (pass && this.stopping) {
+          pass.done();
+          return 'abandoned';
+        }
         progress.attempt++;
         progress.attempts++;
         const sent = await sender.send(frame, message.controlId, context);
+        pass?.done();
         if (sent.kind === 'uncertain') progress.uncertainSends++;
         if (sent.kind === 'unreachable') gate.close(lane);
         else gate.open(lane);

@@ -1,6 +1,8 @@
 import type { MllpSender } from '../transport/mllp-client.js';
 import { Lane } from './lane.js';
 import type { Charset } from '../hl7/charset.js';
+import type { Framing } from '../transport/mllp-framing.js';
+import { RateLimiter } from './rate-limit.js';
 import { ReceiverGate } from './receiver-gate.js';
 import type { OutcomePolicy, RetrySettings } from './policy.js';
 import type { DeliveryJob, StreamListener } from './job.js';
@@ -11,6 +13,10 @@ export interface DispatcherOptions<J extends DeliveryJob> {
   createSender: (lane: number) => MllpSender;
   /** Charset messages are framed in (`settings.Charset`); default UTF-8. */
   charset?: Charset;
+  /** Start and end bytes of the frames (a receiver profile's `framing`). */
+  framing?: Framing;
+  /** `rateLimit.perSecond`: at most this many messages per second across all lanes. */
+  perSecond?: number;
   policy: OutcomePolicy;
   retry: RetrySettings;
   listener: StreamListener<J>;
@@ -37,6 +43,7 @@ export class OrderedDispatcher<J extends DeliveryJob = DeliveryJob> {
   private stopping = false;
 
   constructor(private readonly options: DispatcherOptions<J>) {
+    const rateLimiter = options.perSecond ? new RateLimiter(options.perSecond) : undefined;
     this.lanes = Array.from(
       { length: options.lanes },
       (_, index) =>
@@ -46,6 +53,8 @@ export class OrderedDispatcher<J extends DeliveryJob = DeliveryJob> {
           policy: options.policy,
           retry: options.retry,
           ...(options.charset ? { charset: options.charset } : {}),
+          ...(options.framing ? { framing: options.framing } : {}),
+          ...(rateLimiter ? { rateLimiter } : {}),
           gate: this.gate,
           listener: options.listener,
           onJobDone: (job) => this.onJobDone(job),

@@ -16,6 +16,8 @@ export interface Progress {
   attempt: number;
   refusals: number;
   receiverFailures: number;
+  /** How long the current send waited for the rate limit, reported with its attempt. */
+  throttledMs?: number | undefined;
   /** The result once the last message is accepted. */
   last?: JobResult;
 }
@@ -61,7 +63,7 @@ export function judge<J extends DeliveryJob>(context: VerdictContext<J>, job: J,
   const ackCode = answer.kind === 'ack' ? answer.ack.ackCode : answer.kind === 'timeout' ? 'CA' : undefined;
   const latencyMs = answer.kind === 'ack' ? answer.latencyMs : undefined;
   if (outcome === 'accepted') {
-    listener.attempted(withDefined({ job, message, lane, attempt, outcome }, { ackCode, latencyMs }));
+    listener.attempted(withDefined({ job, message, lane, attempt, outcome }, { ackCode, latencyMs, throttledMs: progress.throttledMs }));
     progress.last = withDefined(
       { outcome, action: 'ack' as const, attempts: progress.attempts, uncertainSends: progress.uncertainSends, controlId: message.controlId, trigger: message.trigger },
       { ackCode, latencyMs },
@@ -71,7 +73,10 @@ export function judge<J extends DeliveryJob>(context: VerdictContext<J>, job: J,
   const reason = answer.kind === 'ack' ? `receiver answered ${answer.ack.ackCode}${answer.ack.errorCode ? ` (ERR-3 ${answer.ack.errorCode})` : ''}` : answer.reason;
   const decision = decide(outcome, isRefusal(outcome) ? ++progress.refusals : ++progress.receiverFailures, policy, retry, random);
   listener.attempted(
-    withDefined({ job, message, lane, attempt, outcome }, { ackCode, reason, latencyMs, retryInMs: decision.action === 'retry' ? decision.delayMs : undefined }),
+    withDefined(
+      { job, message, lane, attempt, outcome },
+      { ackCode, reason, latencyMs, retryInMs: decision.action === 'retry' ? decision.delayMs : undefined, throttledMs: progress.throttledMs },
+    ),
   );
   if (decision.action === 'retry') return { kind: 'retry', delayMs: decision.delayMs };
   return {

@@ -27,6 +27,7 @@ export class DispatcherMetrics {
   readonly ignoredFrames: Counter<'subscription' | 'reason' | 'code'>;
   readonly lateErrors: Counter<'subscription' | 'code'>;
   readonly truncatedValues: Counter<'subscription' | 'field'>;
+  readonly rateLimitWait: Counter<'subscription'>;
   readonly receiverConnections: Gauge<'subscription'>;
   readonly receiverReachable: Gauge<'subscription'>;
   readonly brokerConnected: Gauge<'subscription'>;
@@ -83,6 +84,12 @@ export class DispatcherMetrics {
       help: 'Time from writing a message to reading its ACK.',
       labelNames: ['subscription'],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.rateLimitWait = new Counter({
+      name: 'mllp_rate_limit_wait_seconds_total',
+      help: "Time sends waited for the receiver's rate limit (rateLimit.perSecond).",
+      labelNames: ['subscription'],
       registers,
     });
     this.truncatedValues = new Counter({
@@ -184,7 +191,7 @@ export class DispatcherMetrics {
   /** Removes every series of a subscription (it was removed by a live reload). */
   forget(subscription: string): void {
     this.probes.delete(subscription);
-    for (const metric of [this.ackLatency, this.unroutableDeadLetters, this.receiverConnections, this.receiverReachable, this.brokerConnected, this.consuming, this.activeConsumer, this.lastAccepted, this.oldestEventAge, this.inFlightEvents]) {
+    for (const metric of [this.ackLatency, this.rateLimitWait, this.unroutableDeadLetters, this.receiverConnections, this.receiverReachable, this.brokerConnected, this.consuming, this.activeConsumer, this.lastAccepted, this.oldestEventAge, this.inFlightEvents]) {
       metric.remove({ subscription });
     }
     for (const outcome of OUTCOMES) {

@@ -166,6 +166,7 @@ export class SubscriptionRunner {
           connectTimeoutMs: sub.timeouts.connectMs,
           ackTimeoutMs: sub.timeouts.ackMs,
           charset: sub.mapping.charset,
+          ...sub.receiver,
         },
         { tls: sub.tls, enhanced: sub.mapping.acknowledgment ? { mode: sub.mapping.acknowledgment, applicationAckTimeoutMs: sub.timeouts.applicationAckMs } : undefined },
       ),
@@ -333,6 +334,7 @@ export class SubscriptionRunner {
 
   private onAttempt(report: AttemptReport<SubscriptionJob>): void {
     this.hot.attempt(report.outcome, report.message.trigger);
+    if (report.throttledMs) this.options.metrics.rateLimitWait.inc({ subscription: this.name }, report.throttledMs / 1000);
     const up = report.outcome !== 'unreachable';
     if (up !== this.receiverUp) {
       this.receiverUp = up;

@@ -5,11 +5,12 @@ import type { ParsedAck } from '../hl7/ack.js';
 import { applicationAckOnSuccess, commitAckOnSuccess } from '../hl7/ack-mode.js';
 import { decodeText } from '../hl7/charset.js';
 import { MllpFrameDecoder } from './mllp-framing.js';
-import { loadTlsMaterial, tlsFilesStamp } from './tls-files.js';
+import { TlsRotationWatch, loadTlsMaterial } from './tls-files.js';
 import { ApplicationWaits, ConnectionLedger, MAX_SENT_PER_CONNECTION, type SendContext } from './answers.js';
 import { routeFrame } from './route-frame.js';
 import { describeSocketError, isTlsFailure } from './socket-errors.js';
 import { openSocket, type PeerEvidence } from './open-socket.js';
+import { ConnectionKeeper } from './connection-habits.js';
 import type { ConnectionInfo, MllpClientOptions, MllpSender, SendResult } from './sender.js';
 
 export type { ApplicationAnswer, IgnoredReason, LateAnswer, SendContext } from './answers.js';
@@ -41,7 +42,8 @@ interface InFlight {
  */
 export class MllpClient implements MllpSender {
   private socket: net.Socket | undefined;
-  private readonly decoder = new MllpFrameDecoder();
+  private readonly decoder: MllpFrameDecoder;
+  private readonly keeper: ConnectionKeeper;
   private inFlight: InFlight | undefined;
   private readonly ledger = new ConnectionLedger();
   private readonly applicationWaits = new ApplicationWaits();
@@ -49,13 +51,16 @@ export class MllpClient implements MllpSender {
   private peer: PeerEvidence = { bytesReceived: false, sessionTicket: false, tls13: false };
   /** True from the start of a send until it settles, connecting included. */
   private busy = false;
-  private tlsStamp: string | undefined;
-  private tlsCheckedAt = 0;
+  private readonly tlsWatch: TlsRotationWatch;
   /** Aborts the connection attempt under way, if any. */
   private abortConnect: ((reason: string) => void) | undefined;
   private closed = false;
 
-  constructor(private readonly options: MllpClientOptions) {}
+  constructor(private readonly options: MllpClientOptions) {
+    this.decoder = new MllpFrameDecoder(undefined, options.framing);
+    this.tlsWatch = new TlsRotationWatch(options.tls ?? { minVersion: 'TLSv1.2' }, options.tlsCheckIntervalMs ?? 30_000);
+    this.keeper = new ConnectionKeeper(options.connection, (reason) => this.dropSocket(reason), () => this.inFlight !== undefined || this.applicationWaits.size > 0);
+  }
 
   get connected(): boolean {
     return this.socket !== undefined;
@@ -67,6 +72,7 @@ export class MllpClient implements MllpSender {
     // for its connection.
     if (this.busy) throw new Error('MllpClient.send called while a message is in flight');
     this.busy = true;
+    this.keeper.sending();
     try {
       // A resend of a control id this connection already carried (a retry after AR or AE)
       // goes out on a fresh connection: here a replayed copy of the old ACK would carry the
@@ -81,7 +87,7 @@ export class MllpClient implements MllpSender {
       // Certificate rotation: replaced TLS files are used from the next message on. The
       // connection is idle here (nothing in flight, no application ACK due), so closing it
       // disturbs nothing.
-      if (this.socket !== undefined && this.options.endpoint.secure && this.applicationWaits.size === 0 && (await this.tlsFilesChanged())) {
+      if (this.socket !== undefined && this.options.endpoint.secure && this.applicationWaits.size === 0 && (await this.tlsWatch.changed())) {
         this.dropSocket('TLS files changed on disk: reconnecting with the new certificate');
       }
       if (this.socket === undefined) {
@@ -96,7 +102,7 @@ export class MllpClient implements MllpSender {
       const { enhanced } = this.options;
       // Without a commit ACK on success (MSH-15 NE or ER) the first answer is the application ACK.
       const timeoutMs = enhanced && !commitAckOnSuccess(enhanced.mode) ? enhanced.applicationAckTimeoutMs : this.options.ackTimeoutMs;
-      return await new Promise<SendResult>((resolve) => {
+      const result = await new Promise<SendResult>((resolve) => {
         const timer = setTimeout(() => {
           this.finish({ kind: 'uncertain', reason: `no ACK within ${timeoutMs} ms` }, true);
         }, timeoutMs);
@@ -104,22 +110,16 @@ export class MllpClient implements MllpSender {
         this.ledger.record(controlId, context);
         socket.write(frame);
       });
+      this.keeper.settled();
+      return result;
     } finally {
       this.busy = false;
     }
   }
 
-  /** Rate-limited (tlsCheckIntervalMs) check of the TLS files against the connection's. */
-  private async tlsFilesChanged(): Promise<boolean> {
-    const now = Date.now();
-    if (now - this.tlsCheckedAt < (this.options.tlsCheckIntervalMs ?? 30_000)) return false;
-    this.tlsCheckedAt = now;
-    const stamp = await tlsFilesStamp(this.options.tls ?? { minVersion: 'TLSv1.2' });
-    return stamp !== this.tlsStamp;
-  }
-
   async close(): Promise<void> {
     this.closed = true;
+    this.keeper.stop();
     this.abortConnect?.('client is closed');
     this.applicationWaits.closeAll('connection closed by the dispatcher');
     this.finish({ kind: 'uncertain', reason: 'connection closed by the dispatcher' }, true);
@@ -134,8 +134,7 @@ export class MllpClient implements MllpSender {
       try {
         const material = await loadTlsMaterial(this.options.tls ?? { minVersion: 'TLSv1.2' });
         tlsOptions = material.options;
-        this.tlsStamp = material.stamp;
-        this.tlsCheckedAt = Date.now();
+        this.tlsWatch.connectedWith(material.stamp);
         clientCertificateExpiresAt = material.clientCertificateExpiresAt;
       } catch (error) {
         return (error as Error).message;
@@ -194,7 +193,7 @@ export class MllpClient implements MllpSender {
   }
 
   private onFrame(text: string): void {
-    const route = routeFrame(text, this.inFlight?.controlId, this.ledger, this.applicationWaits, this.options.charset);
+    const route = routeFrame(text, this.inFlight?.controlId, this.ledger, this.applicationWaits, this.options.charset, this.options.framing);
     const listener = this.options.listener;
     if (route.replyWith !== undefined) this.writeOwnAck(route.replyWith);
     switch (route.kind) {

@@ -1,17 +1,31 @@
 import { encodeText, type Charset } from '../hl7/charset.js';
 
 /**
- * MLLP framing (HL7 v2 MLLP release 2 block format): 0x0B, the message bytes, 0x1C 0x0D.
- * Lengths are always byte lengths of the message in its charset, never string lengths.
+ * MLLP framing (HL7 v2 MLLP release 2 block format): a start block (0x0B), the message
+ * bytes, an end block (0x1C 0x0D). Lengths are always byte lengths of the message in its
+ * charset, never string lengths. A receiver profile may name other start and end bytes
+ * (`framing`, README "Fitting a receiver"): the same rules hold with those.
  */
 
 export const START_BLOCK = 0x0b;
 export const END_BLOCK = 0x1c;
 export const CARRIAGE_RETURN = 0x0d;
 
+/** Start and end byte sequences of a frame; plain data (it crosses to the delivery thread). */
+export interface Framing {
+  readonly start: readonly number[];
+  readonly end: readonly number[];
+}
+
+export const MLLP_FRAMING: Framing = { start: [START_BLOCK], end: [END_BLOCK, CARRIAGE_RETURN] };
+
+function isStandard(framing: Framing): boolean {
+  return framing === MLLP_FRAMING || (framing.start.length === 1 && framing.start[0] === START_BLOCK && framing.end.length === 2 && framing.end[0] === END_BLOCK && framing.end[1] === CARRIAGE_RETURN);
+}
+
 /** Frames an HL7 message for the wire, in `charset` (UTF-8 unless the subscription says otherwise). */
-export function encodeFrame(message: string, charset: Charset = 'UTF-8'): Buffer {
-  if (charset !== 'UTF-8') return frameBytes(encodeText(message, charset));
+export function encodeFrame(message: string, charset: Charset = 'UTF-8', framing: Framing = MLLP_FRAMING): Buffer {
+  if (charset !== 'UTF-8' || !isStandard(framing)) return frameBytes(encodeText(message, charset), framing);
   const length = Buffer.byteLength(message, 'utf8');
   const frame = Buffer.allocUnsafe(length + 3);
   frame[0] = START_BLOCK;
@@ -22,12 +36,12 @@ export function encodeFrame(message: string, charset: Charset = 'UTF-8'): Buffer
 }
 
 /** Frames bytes already encoded. */
-export function frameBytes(payload: Uint8Array): Buffer {
-  const frame = Buffer.allocUnsafe(payload.length + 3);
-  frame[0] = START_BLOCK;
-  frame.set(payload, 1);
-  frame[payload.length + 1] = END_BLOCK;
-  frame[payload.length + 2] = CARRIAGE_RETURN;
+export function frameBytes(payload: Uint8Array, framing: Framing = MLLP_FRAMING): Buffer {
+  const { start, end } = framing;
+  const frame = Buffer.allocUnsafe(start.length + payload.length + end.length);
+  frame.set(start, 0);
+  frame.set(payload, start.length);
+  frame.set(end, start.length + payload.length);
   return frame;
 }
 
@@ -43,29 +57,46 @@ export type DecodedItem =
  */
 export class MllpFrameDecoder {
   private pending: Buffer | undefined;
+  private readonly start: Buffer;
+  private readonly end: Buffer;
 
-  /** @param maxFrameBytes largest payload (between 0x0B and 0x1C 0x0D) accepted as a frame. */
-  constructor(private readonly maxFrameBytes = 16 * 1024 * 1024) {}
+  /**
+   * @param maxFrameBytes largest payload (between the start and end blocks) accepted as a frame.
+   * @param framing the start and end bytes (standard MLLP unless a receiver profile says otherwise).
+   */
+  constructor(
+    private readonly maxFrameBytes = 16 * 1024 * 1024,
+    framing: Framing = MLLP_FRAMING,
+  ) {
+    this.start = Buffer.from(framing.start);
+    this.end = Buffer.from(framing.end);
+  }
 
   /** Feeds the next chunk read from the socket; returns the items it completed. */
   push(chunk: Buffer): DecodedItem[] {
     const data = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
     this.pending = undefined;
     const items: DecodedItem[] = [];
+    const { start, end } = this;
     let offset = 0;
     while (offset < data.length) {
-      const byte = data[offset]!;
-      if (byte !== START_BLOCK) {
-        const next = data.indexOf(START_BLOCK, offset);
-        const stop = next === -1 ? data.length : next;
-        if (!isInterFrameWhitespace(data, offset, stop)) items.push({ kind: 'garbage', bytes: stop - offset });
+      if (!startsAt(data, offset, start)) {
+        const next = data.indexOf(start, offset);
+        // The tail may be the first bytes of a start block still on its way.
+        const stop = next === -1 ? data.length - partialSuffix(data, offset, start) : next;
+        if (stop > offset && !isInterFrameWhitespace(data, offset, stop)) items.push({ kind: 'garbage', bytes: stop - offset });
+        if (next === -1) {
+          if (stop < data.length) this.pending = data.subarray(stop);
+          return items;
+        }
         offset = stop;
         continue;
       }
-      const end = findFrameEnd(data, offset + 1);
-      if (end === -1) {
-        // A trailing 0x1C may be the first half of the end marker: not counted as payload.
-        const payloadSoFar = data.length - offset - 1 - (data[data.length - 1] === END_BLOCK ? 1 : 0);
+      const payloadStart = offset + start.length;
+      const frameEnd = data.indexOf(end, payloadStart);
+      if (frameEnd === -1) {
+        // A tail that begins the end block is not counted as payload.
+        const payloadSoFar = data.length - payloadStart - partialSuffix(data, payloadStart, end);
         if (payloadSoFar > this.maxFrameBytes) {
           items.push({ kind: 'garbage', bytes: data.length - offset });
         } else {
@@ -74,16 +105,16 @@ export class MllpFrameDecoder {
         return items;
       }
       // The limit holds whether the frame came in pieces or in one read.
-      if (end - offset - 1 > this.maxFrameBytes) items.push({ kind: 'garbage', bytes: end + 2 - offset });
-      else items.push({ kind: 'frame', payload: data.subarray(offset + 1, end) });
-      offset = end + 2;
+      if (frameEnd - payloadStart > this.maxFrameBytes) items.push({ kind: 'garbage', bytes: frameEnd + end.length - offset });
+      else items.push({ kind: 'frame', payload: data.subarray(payloadStart, frameEnd) });
+      offset = frameEnd + end.length;
     }
     return items;
   }
 
   /** True when part of a frame has been read but not its end. */
   get hasPartialFrame(): boolean {
-    return this.pending !== undefined;
+    return this.pending !== undefined && startsAt(this.pending, 0, this.start);
   }
 
   reset(): void {
@@ -91,15 +122,18 @@ export class MllpFrameDecoder {
   }
 }
 
-/** Index of the 0x1C of the first 0x1C 0x0D at or after `from`, or -1. */
-function findFrameEnd(data: Buffer, from: number): number {
-  let at = data.indexOf(END_BLOCK, from);
-  while (at !== -1) {
-    if (at + 1 >= data.length) return -1;
-    if (data[at + 1] === CARRIAGE_RETURN) return at;
-    at = data.indexOf(END_BLOCK, at + 1);
+function startsAt(data: Buffer, offset: number, bytes: Buffer): boolean {
+  if (offset + bytes.length > data.length) return false;
+  for (let i = 0; i < bytes.length; i++) if (data[offset + i] !== bytes[i]) return false;
+  return true;
+}
+
+/** Length of the longest tail of `data[from..]` that is a proper prefix of `bytes`. */
+function partialSuffix(data: Buffer, from: number, bytes: Buffer): number {
+  for (let length = Math.min(bytes.length - 1, data.length - from); length > 0; length--) {
+    if (startsAt(data, data.length - length, bytes.subarray(0, length))) return length;
   }
-  return -1;
+  return 0;
 }
 
 function isInterFrameWhitespace(data: Buffer, from: number, to: number): boolean {

@@ -3,7 +3,7 @@ import type { Charset } from '../hl7/charset.js';
 import { wantsCommitAck } from '../hl7/ack-mode.js';
 import { buildAck, readHeader } from '../hl7/build-ack.js';
 import type { ApplicationWaits, ConnectionLedger, IgnoredReason, LateAnswer } from './answers.js';
-import { encodeFrame } from './mllp-framing.js';
+import { MLLP_FRAMING, encodeFrame, type Framing } from './mllp-framing.js';
 import { safeToken } from './socket-errors.js';
 
 /** A commit ACK to write back for a receiver's ACK that asked for one (its MSH-15 AL or SU). */
@@ -40,6 +40,7 @@ export function routeFrame(
   ledger: ConnectionLedger,
   waits: ApplicationWaits,
   charset: Charset = 'UTF-8',
+  framing: Framing = MLLP_FRAMING,
 ): FrameRoute {
   const parsed = parseAck(text);
   if (!parsed.ok) {
@@ -50,13 +51,13 @@ export function routeFrame(
   if (inFlightId !== undefined && controlId === inFlightId) {
     if (ack.messageType !== 'ACK') return { kind: 'invalid', reason: `reply is not an ACK (MSH-9.1 ${safeToken(ack.messageType)})` };
     ledger.answered(controlId, ackCode);
-    return withReply({ kind: 'answer', ack }, text, ack, charset);
+    return withReply({ kind: 'answer', ack }, text, ack, charset, framing);
   }
   if (waits.has(controlId)) {
     // A repeated CA is no application ACK: the wait goes on.
-    if (ackCode === 'CA') return withReply({ kind: 'ignored', reason: 'duplicate-ack', code: ackCode }, text, ack, charset);
+    if (ackCode === 'CA') return withReply({ kind: 'ignored', reason: 'duplicate-ack', code: ackCode }, text, ack, charset, framing);
     ledger.answered(controlId, ackCode);
-    return withReply({ kind: 'application', ack }, text, ack, charset);
+    return withReply({ kind: 'application', ack }, text, ack, charset, framing);
   }
   const entry = ledger.get(controlId);
   if (entry !== undefined) {
@@ -66,9 +67,9 @@ export function routeFrame(
       if (ack.errorCode) late.errorCode = ack.errorCode;
       if (entry.context) late.context = entry.context;
       ledger.answered(controlId, ackCode);
-      return withReply({ kind: 'late', late }, text, ack, charset);
+      return withReply({ kind: 'late', late }, text, ack, charset, framing);
     }
-    return withReply({ kind: 'ignored', reason: 'duplicate-ack', code: ackCode }, text, ack, charset);
+    return withReply({ kind: 'ignored', reason: 'duplicate-ack', code: ackCode }, text, ack, charset, framing);
   }
   if (inFlightId !== undefined) {
     if (ack.messageType !== 'ACK') return { kind: 'invalid', reason: `reply is not an ACK (MSH-9.1 ${safeToken(ack.messageType)})` };
@@ -77,11 +78,11 @@ export function routeFrame(
   return { kind: 'ignored', reason: 'unsolicited', code: ackCode };
 }
 
-/** The commit ACK the receiver's frame asks for (its MSH-15), written in the subscription's charset. */
-function withReply(route: FrameRoute, text: string, ack: ParsedAck, charset: Charset): FrameRoute {
+/** The commit ACK the receiver's frame asks for (its MSH-15), written in the subscription's charset and framing. */
+function withReply(route: FrameRoute, text: string, ack: ParsedAck, charset: Charset, framing: Framing): FrameRoute {
   if (!wantsCommitAck(ack.acceptAckType)) return route;
   const header = readHeader(text);
   if (!header) return route;
   const controlId = `ACK${header.controlId}`.slice(0, 20);
-  return { ...route, replyWith: { controlId, frame: encodeFrame(buildAck(header, { code: 'CA', controlId }), charset) } };
+  return { ...route, replyWith: { controlId, frame: encodeFrame(buildAck(header, { code: 'CA', controlId }), charset, framing) } };
 }

@@ -1,5 +1,7 @@
 import type { ParsedAck } from '../hl7/ack.js';
 import type { Charset } from '../hl7/charset.js';
+import type { Framing } from './mllp-framing.js';
+import type { ConnectionHabits } from './connection-habits.js';
 import type { EnhancedAckMode } from '../hl7/ack-mode.js';
 import type { MllpEndpoint } from './endpoint.js';
 import type { TlsFileSettings } from './tls-files.js';
@@ -85,5 +87,9 @@ export interface MllpClientOptions {
   maxMessagesPerConnection?: number;
   /** The subscription's charset (`settings.Charset`): ACKs are read, and commit ACKs written, in it. Default UTF-8. */
   charset?: Charset;
+  /** Start and end bytes of frames, both ways (a receiver profile's `framing`); standard MLLP when absent. */
+  framing?: Framing;
+  /** A receiver profile's `connection`: one connection per message, or closing an idle one. */
+  connection?: ConnectionHabits;
   listener?: MllpClientListener;
 }

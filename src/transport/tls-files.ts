@@ -86,3 +86,31 @@ export async function tlsFilesStamp(settings: TlsFileSettings): Promise<string> 
   );
   return parts.join('|');
 }
+
+/**
+ * Notices rotated TLS files (README "TLS"): remembers the stamp of the files a connection
+ * was made with, and compares it with the files on disk at most once per `intervalMs`.
+ */
+export class TlsRotationWatch {
+  private stamp: string | undefined;
+  private checkedAt = 0;
+
+  constructor(
+    private readonly settings: TlsFileSettings,
+    private readonly intervalMs: number,
+  ) {}
+
+  /** The files a new connection was just made with. */
+  connectedWith(stamp: string): void {
+    this.stamp = stamp;
+    this.checkedAt = Date.now();
+  }
+
+  /** Whether the files changed since the connection was made (false between checks). */
+  async changed(): Promise<boolean> {
+    const now = Date.now();
+    if (now - this.checkedAt < this.intervalMs) return false;
+    this.checkedAt = now;
+    return (await tlsFilesStamp(this.settings)) !== this.stamp;
+  }
+}

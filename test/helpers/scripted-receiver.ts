@@ -1,7 +1,8 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
-import { MllpFrameDecoder, encodeFrame } from '../../src/transport/mllp-framing.js';
+import { performance } from 'node:perf_hooks';
+import { MLLP_FRAMING, MllpFrameDecoder, encodeFrame, type Framing } from '../../src/transport/mllp-framing.js';
 import { buildAck, readHeader } from '../../src/hl7/build-ack.js';
 
 /** One message as the receiver got it. */
@@ -13,6 +14,8 @@ export interface Received {
   connection: number;
   /** 0-based index over everything this receiver got. */
   index: number;
+  /** When the frame was read (performance.now()). */
+  at: number;
 }
 
 /** What the receiver does with a message. */
@@ -57,14 +60,16 @@ export class ScriptedReceiver {
   constructor(
     private behaviour: Behaviour = ACK_AA,
     tlsOptions?: tls.TlsOptions,
+    /** Start and end bytes this receiver speaks, both ways (standard MLLP unless given). */
+    private readonly framing: Framing = MLLP_FRAMING,
   ) {
     const onConnection = (socket: net.Socket) => this.accept(socket);
     this.server = tlsOptions ? tls.createServer(tlsOptions, onConnection) : net.createServer(onConnection);
     this.server.on('tlsClientError', () => {});
   }
 
-  static async start(behaviour: Behaviour = ACK_AA, tlsOptions?: tls.TlsOptions, port = 0): Promise<ScriptedReceiver> {
-    const receiver = new ScriptedReceiver(behaviour, tlsOptions);
+  static async start(behaviour: Behaviour = ACK_AA, tlsOptions?: tls.TlsOptions, port = 0, framing?: Framing): Promise<ScriptedReceiver> {
+    const receiver = new ScriptedReceiver(behaviour, tlsOptions, framing);
     await receiver.listen(port);
     return receiver;
   }
@@ -114,7 +119,7 @@ export class ScriptedReceiver {
     socket.setNoDelay(true);
     socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', () => {});
-    const decoder = new MllpFrameDecoder();
+    const decoder = new MllpFrameDecoder(undefined, this.framing);
     let chain = Promise.resolve();
     socket.on('data', (chunk: Buffer) => {
       for (const item of decoder.push(chunk)) {
@@ -127,6 +132,7 @@ export class ScriptedReceiver {
           trigger: header?.trigger ?? '',
           connection,
           index: this.received.length,
+          at: performance.now(),
         };
         this.received.push(message);
         chain = chain.then(() => this.answer(socket, message)).catch(() => {});
@@ -158,7 +164,7 @@ export class ScriptedReceiver {
             ...(action.text ? { text: action.text } : {}),
           },
         );
-        const parts = [...(action.framesBefore ?? []).map((frame) => encodeFrame(frame)), encodeFrame(ack)];
+        const parts = [...(action.framesBefore ?? []).map((frame) => encodeFrame(frame, 'UTF-8', this.framing)), encodeFrame(ack, 'UTF-8', this.framing)];
         if (action.trailing) parts.push(action.trailing);
         const bytes = Buffer.concat(parts);
         if (!action.chunkBytes) {

@@ -38,6 +38,8 @@ export class LaneServer {
     this.dispatcher = new OrderedDispatcher<ThreadJob>({
       lanes: settings.lanes,
       charset: settings.charset,
+      ...(settings.framing ? { framing: settings.framing } : {}),
+      ...(settings.perSecond ? { perSecond: settings.perSecond } : {}),
       policy: settings.policy,
       retry: settings.retry,
       createSender: (lane) =>
@@ -47,6 +49,8 @@ export class LaneServer {
           connectTimeoutMs: settings.connectTimeoutMs,
           ackTimeoutMs: settings.ackTimeoutMs,
           charset: settings.charset,
+          ...(settings.framing ? { framing: settings.framing } : {}),
+          ...(settings.connection ? { connection: settings.connection } : {}),
           ...(settings.enhanced ? { enhanced: settings.enhanced } : {}),
           listener: {
             connected: (info) => out.push({ type: 'connected', lane, info }),
@@ -117,6 +121,6 @@ export class LaneServer {
 }
 
 function wireAttempt(report: AttemptReport<ThreadJob>): WireAttempt {
-  const { job, message, lane, attempt, outcome, ackCode, reason, latencyMs, retryInMs } = report;
-  return withDefined({ seq: job.seq, message: job.messages.indexOf(message), lane, attempt, outcome }, { ackCode, reason, latencyMs, retryInMs });
+  const { job, message, lane, attempt, outcome, ackCode, reason, latencyMs, retryInMs, throttledMs } = report;
+  return withDefined({ seq: job.seq, message: job.messages.indexOf(message), lane, attempt, outcome }, { ackCode, reason, latencyMs, retryInMs, throttledMs });
 }

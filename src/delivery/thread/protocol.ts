@@ -1,5 +1,7 @@
 import type { OutboundMessage } from '../../mapping/profile.js';
 import type { Charset } from '../../hl7/charset.js';
+import type { Framing } from '../../transport/mllp-framing.js';
+import type { ConnectionHabits } from '../../transport/connection-habits.js';
 import type { MllpEndpoint } from '../../transport/endpoint.js';
 import type { TlsFileSettings } from '../../transport/tls-files.js';
 import type { ConnectionInfo, IgnoredReason, LateAnswer } from '../../transport/mllp-client.js';
@@ -25,6 +27,10 @@ export interface DeliveryStreamSettings {
   ackTimeoutMs: number;
   /** `settings.Charset`: messages are written and ACKs read in it. */
   charset: Charset;
+  /** A receiver profile's `framing`, `connection` and `rateLimit.perSecond`; absent: the defaults. */
+  framing?: Framing;
+  connection?: ConnectionHabits;
+  perSecond?: number;
   /** Enhanced acknowledgment mode (MSH-15/16); absent: original mode. */
   enhanced?: { mode: EnhancedAckMode; applicationAckTimeoutMs: number };
 }
