@@ -3,6 +3,7 @@ import { dirname, resolve as resolvePath } from 'node:path';
 import { configSchema, createConfig } from './schema.js';
 import { resolveSubscriptions, type SubscriptionConfig } from './subscription.js';
 import { DEFAULTS_FILE } from '../package-paths.js';
+import { resolveFhirSources, type FhirSourceConfig } from '../fhir/fhir-sources-config.js';
 
 /** The `amqp` settings that pass through validation unchanged. */
 interface AmqpSettings {
@@ -28,6 +29,8 @@ export interface AppConfig {
   log: { level: string; phi: boolean };
   shutdownGraceMs: number;
   subscriptions: SubscriptionConfig[];
+  /** FHIR servers that reference events are resolved against (README, "Reference events"). */
+  fhirSources: FhirSourceConfig[];
   /** The merged raw values, for check-config (secrets are masked by describeConfig). */
   raw: Record<string, unknown>;
 }
@@ -92,6 +95,9 @@ export function loadConfig(options: LoadOptions = {}): AppConfig {
     },
   );
   problems.push(...subscriptionProblems);
+  const fhir = resolveFhirSources(opaque.fhirSources, configPath ? dirname(configPath) : process.cwd());
+  problems.push(...fhir.problems);
+  if (opaque.fhirSources !== undefined) props.fhirSources = opaque.fhirSources;
   const subscriptionsListed = opaque.subscriptions === undefined || Array.isArray(opaque.subscriptions);
   if (subscriptions.length === 0 && subscriptionProblems.length === 0 && subscriptionsListed && !options.allowNoSubscriptions) {
     problems.push('subscriptions: at least one subscription is required');
@@ -117,6 +123,7 @@ export function loadConfig(options: LoadOptions = {}): AppConfig {
     log: props.log,
     shutdownGraceMs: props.shutdown.graceMs,
     subscriptions,
+    fhirSources: fhir.sources,
     raw: props as unknown as Record<string, unknown>,
   };
 }
@@ -133,6 +140,7 @@ interface RawConfig {
   hl7: { sendingApplication: string; sendingFacility: string; assigningAuthorities: Record<string, string> };
   shutdown: { graceMs: number };
   subscriptions: unknown[];
+  fhirSources?: unknown;
 }
 
 /**
@@ -144,6 +152,8 @@ interface RawConfig {
 interface OpaqueValues {
   assigningAuthorities?: unknown;
   subscriptions?: unknown;
+  /** Validated by fhir/fhir-sources-config.ts. */
+  fhirSources?: unknown;
 }
 
 function loadJsonInto(config: ReturnType<typeof createConfig>, file: string, problems: string[], opaque: OpaqueValues): void {
@@ -171,6 +181,10 @@ function loadJsonInto(config: ReturnType<typeof createConfig>, file: string, pro
   if ('subscriptions' in copy) {
     opaque.subscriptions = copy.subscriptions;
     delete copy.subscriptions;
+  }
+  if ('fhirSources' in copy) {
+    opaque.fhirSources = copy.fhirSources;
+    delete copy.fhirSources;
   }
   const hl7 = copy.hl7;
   if (isPlainObject(hl7) && 'assigningAuthorities' in hl7) {

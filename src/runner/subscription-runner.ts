@@ -19,6 +19,10 @@ import { SubscriptionHotMetrics, type DispatcherMetrics } from '../observability
 import { FailureLog } from '../observability/failure-log.js';
 import { Settler, type Settlement } from './settler.js';
 import { ConsumerRoleTracker, type ConsumerRole } from './consumer-role.js';
+import { ResolutionStage, type Resolved, type ResolutionWait } from '../fhir/resolution-stage.js';
+import { FhirSources } from '../fhir/fhir-client.js';
+import type { FhirSourceConfig } from '../fhir/fhir-sources-config.js';
+import { fetchMetrics } from '../fhir/fetch-metrics.js';
 
 export interface SubscriptionRunnerOptions {
   subscription: SubscriptionConfig;
@@ -28,6 +32,8 @@ export interface SubscriptionRunnerOptions {
   /** `log.phi`: HL7 bodies at debug level and receiver error texts may be logged. */
   phi: boolean;
   decodeEvent: EventDecoder;
+  /** FHIR servers that reference events are read from (README, "Reference events"). */
+  fhirSources?: readonly FhirSourceConfig[];
   /** The broker refuses our topology: stop the daemon with exit 78. */
   onFatal: (error: Error) => void;
   now?: () => Date;
@@ -48,6 +54,8 @@ export interface SubscriptionStatus {
   eventsInFlight: number;
   /** Dead letters the broker could not route (their events stay unacknowledged). */
   unroutableDeadLetters: number;
+  /** Set while reference events wait for their FHIR source (src/fhir/resolution-stage.ts). */
+  resolutionWaiting?: ResolutionWait;
 }
 
 /** An event in the stream, with the AMQP delivery to settle when it is done. */
@@ -71,6 +79,8 @@ export class SubscriptionRunner {
   private readonly session: AmqpSession;
   private readonly dispatcher: DeliveryStream<SubscriptionJob>;
   private readonly settler: Settler;
+  private readonly resolution: ResolutionStage;
+  private readonly fhirSources: FhirSources;
   private readonly logger: Logger;
   private readonly failures: FailureLog;
   private readonly hot: SubscriptionHotMetrics;
@@ -192,7 +202,25 @@ export class SubscriptionRunner {
       alreadyAccepted: (job) => this.takeAccepted(job.eventId),
       onCrash: (error) => options.onFatal(new Error(`the delivery thread of subscription "${sub.name}" failed: ${error.message}`)),
     });
-    metrics.watchStream(sub.name, this.dispatcher);
+    this.fhirSources = new FhirSources(options.fhirSources ?? []);
+    this.resolution = new ResolutionStage({
+      subscription: sub.name,
+      decodeEvent: options.decodeEvent,
+      sources: this.fhirSources,
+      fetchAhead: sub.lanes,
+      retry: sub.retry,
+      isCurrent: (generation) => this.session.isCurrent(generation),
+      metrics: fetchMetrics(metrics.registry),
+      logger: this.logger,
+      onResolved: (delivery, resolved, receivedAt) => this.onResolved(delivery, resolved, receivedAt),
+    });
+    const { dispatcher, resolution } = this;
+    metrics.watchStream(sub.name, {
+      oldestReceivedAt: () => resolution.oldestReceivedAt() ?? dispatcher.oldestReceivedAt(),
+      get depth() {
+        return resolution.depth + dispatcher.depth;
+      },
+    });
   }
 
   start(): void {
@@ -219,6 +247,8 @@ export class SubscriptionRunner {
     };
     if (this.receiverDownSince) status.receiverDownSince = this.receiverDownSince.toISOString();
     if (this.receiverError) status.receiverError = this.receiverError;
+    const waiting = this.resolution.wait;
+    if (waiting) status.resolutionWaiting = waiting;
     return status;
   }
 
@@ -234,6 +264,8 @@ export class SubscriptionRunner {
   stop(graceMs: number): Promise<void> {
     this.stopped ??= (async () => {
       clearInterval(this.pollTimer);
+      this.resolution.stop();
+      this.fhirSources.close();
       await this.dispatcher.stop(graceMs);
       await this.settler.idle();
       await this.session.close();
@@ -259,11 +291,14 @@ export class SubscriptionRunner {
   }
 
   private onDelivery(delivery: Delivery): void {
-    const receivedAt = Date.now();
     this.role.delivered();
-    const decoded = this.options.decodeEvent(delivery.message.content);
+    // Decoding, and reading the Patient of reference events, in queue order.
+    this.resolution.push(delivery, Date.now());
+  }
+
+  private onResolved(delivery: Delivery, decoded: Resolved, receivedAt: number): void {
     if (!decoded.ok) {
-      this.settleWithoutSending(delivery, 'invalid-event', 'dead-letter', decoded.reason, delivery.message.properties.messageId ?? null);
+      this.settleWithoutSending(delivery, decoded.outcome, decoded.outcome === 'filtered' ? 'ack' : 'dead-letter', decoded.reason, decoded.eventId);
       return;
     }
     const event = decoded.event;
