@@ -5,8 +5,11 @@ import { decodeReferenceEvent, type ReferenceEvent } from '../event/decode-refer
 import type { PatientEvent } from '../event/patient-event.js';
 import { backoffDelay } from '../delivery/policy.js';
 import { FailureLog } from '../observability/failure-log.js';
-import type { FhirSources } from './fhir-client.js';
-import type { FetchMetrics } from './fetch-metrics.js';
+import type { Registry } from 'prom-client';
+import type { SubscriptionConfig } from '../config/subscription.js';
+import { FhirSources } from './fhir-client.js';
+import type { FhirSourceConfig } from './fhir-sources-config.js';
+import { fetchMetrics, type FetchMetrics } from './fetch-metrics.js';
 import { resolveReference, type Resolution } from './resolve-reference.js';
 
 /** What the stage hands on, in queue order: an event to route, or why it is not one. */
@@ -17,15 +20,13 @@ export type Resolved =
   | { ok: false; outcome: 'filtered'; reason: string; eventId: string | null };
 
 export interface ResolutionStageOptions {
-  subscription: string;
+  /** Its name; `lanes` is how many reference events may be read at once ahead of the stream; `retry` the backoff while waiting. */
+  subscription: Pick<SubscriptionConfig, 'name' | 'lanes' | 'retry'>;
   decodeEvent: EventDecoder;
-  sources: FhirSources;
-  /** How many reference events may be read at once ahead of the stream (the lanes). */
-  fetchAhead: number;
-  retry: { initialDelayMs: number; maxDelayMs: number };
+  fhirSources: readonly FhirSourceConfig[];
   /** False once the delivery's broker connection is gone (the broker redelivers it). */
   isCurrent: (generation: number) => boolean;
-  metrics: FetchMetrics;
+  registry: Registry;
   logger: Logger;
   /** Called in queue order, once per delivery still current. */
   onResolved: (delivery: Delivery, resolved: Resolved, receivedAt: number) => void;
@@ -72,19 +73,25 @@ export class ResolutionStage {
   private readonly abort = new AbortController();
   private readonly failures: FailureLog;
   private readonly labels: { subscription: string };
+  private readonly sources: FhirSources;
+  private readonly metrics: FetchMetrics;
 
   constructor(private readonly options: ResolutionStageOptions) {
     this.failures = new FailureLog(options.logger);
-    this.labels = { subscription: options.subscription };
+    this.labels = { subscription: options.subscription.name };
+    this.sources = new FhirSources(options.fhirSources);
+    this.metrics = fetchMetrics(options.registry);
   }
 
-  /** Events taken and not yet handed on. */
-  get depth(): number {
-    return this.queue.length;
-  }
-
-  oldestReceivedAt(): number | undefined {
-    return this.queue[0]?.receivedAt;
+  /** The stream's probe for `mllp_oldest_event_age_seconds`: events held here count too. */
+  probeWith(next: { oldestReceivedAt(): number | undefined; depth: number }): { oldestReceivedAt(): number | undefined; depth: number } {
+    const queue = () => this.queue;
+    return {
+      oldestReceivedAt: () => queue()[0]?.receivedAt ?? next.oldestReceivedAt(),
+      get depth() {
+        return queue().length + next.depth;
+      },
+    };
   }
 
   /** Set while the stream waits for a FHIR source. */
@@ -119,6 +126,7 @@ export class ResolutionStage {
     this.abort.abort();
     clearTimeout(this.retryTimer);
     this.queue = [];
+    this.sources.close();
   }
 
   private pump(): void {
@@ -131,7 +139,7 @@ export class ResolutionStage {
     if (this.waiting) {
       const probe = this.queue.find((entry) => !entry.result);
       if (probe && !probe.fetching && this.retryTimer === undefined) {
-        const delayMs = backoffDelay(this.waiting.attempt, this.options.retry);
+        const delayMs = backoffDelay(this.waiting.attempt, this.options.subscription.retry);
         this.retryTimer = setTimeout(() => {
           this.retryTimer = undefined;
           if (this.queue.includes(probe)) this.start(probe);
@@ -141,7 +149,7 @@ export class ResolutionStage {
       return;
     }
     for (const entry of this.queue) {
-      if (this.fetching >= this.options.fetchAhead) break;
+      if (this.fetching >= this.options.subscription.lanes) break;
       if (!entry.result && !entry.fetching) this.start(entry);
     }
   }
@@ -158,7 +166,8 @@ export class ResolutionStage {
     if (this.abort.signal.aborted || !this.queue.includes(entry)) return;
     entry.fetching = true;
     this.fetching++;
-    const { metrics, sources, decodeEvent } = this.options;
+    const { metrics, sources } = this;
+    const { decodeEvent } = this.options;
     const observer = {
       fetched: (outcome: string, seconds: number) => {
         metrics.fetches.inc({ ...this.labels, outcome });

@@ -20,9 +20,7 @@ import { FailureLog } from '../observability/failure-log.js';
 import { Settler, type Settlement } from './settler.js';
 import { ConsumerRoleTracker, type ConsumerRole } from './consumer-role.js';
 import { ResolutionStage, type Resolved, type ResolutionWait } from '../fhir/resolution-stage.js';
-import { FhirSources } from '../fhir/fhir-client.js';
 import type { FhirSourceConfig } from '../fhir/fhir-sources-config.js';
-import { fetchMetrics } from '../fhir/fetch-metrics.js';
 
 export interface SubscriptionRunnerOptions {
   subscription: SubscriptionConfig;
@@ -80,7 +78,6 @@ export class SubscriptionRunner {
   private readonly dispatcher: DeliveryStream<SubscriptionJob>;
   private readonly settler: Settler;
   private readonly resolution: ResolutionStage;
-  private readonly fhirSources: FhirSources;
   private readonly logger: Logger;
   private readonly failures: FailureLog;
   private readonly hot: SubscriptionHotMetrics;
@@ -202,25 +199,16 @@ export class SubscriptionRunner {
       alreadyAccepted: (job) => this.takeAccepted(job.eventId),
       onCrash: (error) => options.onFatal(new Error(`the delivery thread of subscription "${sub.name}" failed: ${error.message}`)),
     });
-    this.fhirSources = new FhirSources(options.fhirSources ?? []);
     this.resolution = new ResolutionStage({
-      subscription: sub.name,
+      subscription: sub,
       decodeEvent: options.decodeEvent,
-      sources: this.fhirSources,
-      fetchAhead: sub.lanes,
-      retry: sub.retry,
-      isCurrent: (generation) => this.session.isCurrent(generation),
-      metrics: fetchMetrics(metrics.registry),
+      fhirSources: options.fhirSources ?? [],
+      registry: metrics.registry,
       logger: this.logger,
+      isCurrent: (generation) => this.session.isCurrent(generation),
       onResolved: (delivery, resolved, receivedAt) => this.onResolved(delivery, resolved, receivedAt),
     });
-    const { dispatcher, resolution } = this;
-    metrics.watchStream(sub.name, {
-      oldestReceivedAt: () => resolution.oldestReceivedAt() ?? dispatcher.oldestReceivedAt(),
-      get depth() {
-        return resolution.depth + dispatcher.depth;
-      },
-    });
+    metrics.watchStream(sub.name, this.resolution.probeWith(this.dispatcher));
   }
 
   start(): void {
@@ -265,7 +253,6 @@ export class SubscriptionRunner {
     this.stopped ??= (async () => {
       clearInterval(this.pollTimer);
       this.resolution.stop();
-      this.fhirSources.close();
       await this.dispatcher.stop(graceMs);
       await this.settler.idle();
       await this.session.close();
