@@ -159,6 +159,12 @@ export class ResolutionStage {
     if (this.queue.length === 0 || this.options.isCurrent(this.queue[0]!.delivery.generation)) return;
     const before = this.queue.length;
     this.queue = this.queue.filter((entry) => this.options.isCurrent(entry.delivery.generation));
+    if (this.waiting && !this.queue.some((entry) => !entry.result)) {
+      // Nothing left to probe: the next reference event starts afresh.
+      clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+      this.waiting = undefined;
+    }
     this.options.logger.info({ dropped: before - this.queue.length }, 'broker connection lost before events were resolved; the broker will redeliver them');
   }
 
@@ -180,7 +186,7 @@ export class ResolutionStage {
         entry.fetching = false;
         this.fetching--;
         if (this.abort.signal.aborted) return;
-        this.settle(entry, resolution);
+        if (this.queue.includes(entry)) this.settle(entry, resolution);
         this.pump();
       });
   }

@@ -29,6 +29,9 @@ export type FhirPatient = Record<string, unknown> & { id: string };
 
 export class TestFhirServer {
   readonly requests: FhirRequest[] = [];
+  /** Requests being answered now, and the most there ever were at once. */
+  inFlight = 0;
+  maxInFlight = 0;
   /** Versions of each Patient, oldest first; meta.versionId is the 1-based index. */
   readonly versions = new Map<string, FhirPatient[]>();
   readonly deleted = new Set<string>();
@@ -36,6 +39,8 @@ export class TestFhirServer {
   status: number | undefined;
   /** When set, requests are held and never answered (a hung server). */
   hang = false;
+  /** Milliseconds to hold the answer to a read of this Patient id (answers then arrive out of request order). */
+  delayMs: (id: string) => number = () => 0;
   /** When set, requests must carry `Authorization: Bearer <token>`, else 401. */
   token: string | undefined;
   private readonly sockets = new Set<Socket>();
@@ -57,13 +62,18 @@ export class TestFhirServer {
     });
     const handler: http.RequestListener = (request, response) => {
       this.requests.push({ path: request.url ?? '', accept: request.headers.accept, authorization: request.headers.authorization });
+      this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
+      response.on('close', () => this.inFlight--);
       if (this.hang) return;
       if (this.token !== undefined && request.headers.authorization !== `Bearer ${this.token}`) {
         response.writeHead(401, { 'content-type': 'application/fhir+json' }).end('{"resourceType":"OperationOutcome"}');
       } else if (this.status !== undefined) {
         response.writeHead(this.status, { 'content-type': 'application/fhir+json' }).end('{"resourceType":"OperationOutcome"}');
       } else {
-        fhir.app(request, response);
+        const id = /\/Patient\/([^/]+)/.exec(request.url ?? '')?.[1] ?? '';
+        const delay = this.delayMs(id);
+        if (delay > 0) setTimeout(() => fhir.app(request, response), delay);
+        else fhir.app(request, response);
       }
     };
     this.server = tls ? https.createServer(tls, handler) : http.createServer(handler);
