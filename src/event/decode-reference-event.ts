@@ -39,7 +39,7 @@ const MESSAGE_TYPE_MARK = Buffer.from('"messageType"');
  * on to the envelope decoder (decode-event.ts) untouched. Cheap for envelope events: the
  * body is parsed here only when it holds `"messageType"` or the header says so.
  */
-export function decodeReferenceEvent(body: Buffer, properties: Pick<MessageProperties, 'headers' | 'messageId' | 'timestamp'>): ReferenceDecodeResult {
+export function decodeReferenceEvent(body: Buffer, properties: Partial<Pick<MessageProperties, 'headers' | 'messageId' | 'timestamp'>>): ReferenceDecodeResult {
   const headers = (properties.headers ?? {}) as Record<string, unknown>;
   const headerType = headerString(headers, 'messagetype');
   if (headerType === undefined && !body.includes(MESSAGE_TYPE_MARK)) return { kind: 'not-reference' };
