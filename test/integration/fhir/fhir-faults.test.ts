@@ -115,4 +115,20 @@ describe('FHIR source faults: the stream waits, nothing is lost, nothing overtak
     expect(waiting.outcome).toBe('connection-error');
     expect(anonymous.receipts).toHaveLength(0);
   });
+
+  it('403 then a stop while waiting: the stop is prompt and every held event goes back to the queue', async () => {
+    const fhir = await fhirServer();
+    const ids = patients(fhir, 3);
+    fhir.status = 403;
+    const feed = await startReferenceFeed(cleanups, [sourceFor(fhir)], fast);
+    for (const id of ids) await feed.publish(simpleEvent('updated', fhir.reference(id), '1'));
+    const waiting = await waitFor(() => subscriptionStatus(feed.daemon, feed.name)?.resolutionWaiting, { message: 'waiting' });
+    expect(waiting).toMatchObject({ outcome: 'unauthorized', reason: 'the FHIR server refused the credentials (403)' });
+    const started = Date.now();
+    await feed.daemon.stop();
+    expect(Date.now() - started).toBeLessThan(2000);
+    await waitFor(async () => (await feed.broker.messageCount(`mllp.${feed.name}`)) === 3, { message: 'all 3 back in the queue' });
+    expect(feed.receipts).toHaveLength(0);
+    expect(feed.receiver.received).toHaveLength(0);
+  });
 });
