@@ -14,12 +14,15 @@ import type { MessageProperties } from 'amqplib';
 export interface ReferenceEvent {
   /** AMQP `message_id`, else derived from the event's facts, so MSH-10 is stable across redeliveries. */
   id: string;
-  messageType: 'EHealthSimpleEvent';
-  type: 'create' | 'update' | 'delete';
+  messageType: 'EHealthSimpleEvent' | 'EHealthReferenceEvent';
+  /** `merge`: an `EHealthReferenceEvent` that added `Patient.link` entries. */
+  type: 'create' | 'update' | 'delete' | 'merge';
   /** Absolute URL of the resource (`resourceReference`). */
   reference: string;
   /** `resourceVersion`: for created/updated the version after the change, for deleted the version before. */
   version?: string;
+  /** Merges: the Patients (absolute URLs) the added links point to (`references`). */
+  linked?: string[];
   /** AMQP `timestamp` (ms), used for EVN-6 when the resource has no `meta.lastUpdated`. */
   publishedAt?: number;
 }
@@ -58,24 +61,14 @@ export function decodeReferenceEvent(body: Buffer, properties: Partial<Pick<Mess
   const eventType = bodyOrHeader(fields, 'eventType', headers, 'eventtype');
   const reference = bodyOrHeader(fields, 'resourceReference', headers, 'resourcereference');
   const version = bodyOrHeader(fields, 'resourceVersion', headers, 'resourceversion');
-  const eventId = messageId ?? derivedId([messageType, eventType, reference, version]);
+  const linkedIds = Array.isArray(fields.references) ? fields.references.map(String).join(' ') : undefined;
+  const eventId = messageId ?? derivedId([messageType, eventType, reference, version, linkedIds]);
   const invalid = (reason: string): ReferenceDecodeResult => ({ kind: 'invalid', eventId, reason });
 
-  if (messageType === 'EHealthReferenceEvent') {
-    const element = bodyOrHeader(fields, 'resourceElement', headers, 'resourceelement');
-    if (resourceTypeOf(reference) === 'Patient' && (element === 'link' || element === 'Patient.link')) {
-      // A merge in FHIR terms, but which record survives is in the link's type, and a removed
-      // link is gone from the resource: not derived here (docs/DECISIONS.md, "Reference events").
-      return invalid(`EHealthReferenceEvent on Patient.link (${eventType === 'reference_removed' ? 'reference_removed' : 'reference_added'}) is not turned into a merge; publish merges as envelope events`);
-    }
-    return { kind: 'ignored', eventId, reason: 'EHealthReferenceEvent that is not about Patient.link (the Patient itself changes with an EHealthSimpleEvent)' };
-  }
-  if (messageType !== 'EHealthSimpleEvent') return invalid('messageType is not one of EHealthSimpleEvent, EHealthReferenceEvent');
+  if (messageType !== 'EHealthSimpleEvent' && messageType !== 'EHealthReferenceEvent') return invalid('messageType is not one of EHealthSimpleEvent, EHealthReferenceEvent');
   const messageVersion = bodyOrHeader(fields, 'messageVersion', headers, 'messageversion');
   if (messageVersion !== undefined && !/^1(\.\d+)?$/.test(messageVersion)) return invalid('messageVersion must be 1.x');
   if (eventType === undefined) return invalid('eventType is required');
-  const type = SIMPLE_EVENT_TYPES[eventType];
-  if (type === undefined) return invalid('eventType is not one of created, updated, deleted');
   if (reference === undefined) return invalid('resourceReference is required');
   const resourceType = resourceTypeOf(reference);
   if (resourceType === undefined) return invalid('resourceReference must be an absolute URL ending in <type>/<id>');
@@ -84,10 +77,28 @@ export function decodeReferenceEvent(body: Buffer, properties: Partial<Pick<Mess
     return invalid(`resourceReference names a ${resourceType}, not a Patient; only Patient events are taken`);
   }
   if (version !== undefined && !/^[A-Za-z0-9.-]{1,64}$/.test(version)) return invalid('resourceVersion must be a FHIR version id ([A-Za-z0-9.-], at most 64)');
-  const event: ReferenceEvent = { id: eventId, messageType, type, reference };
-  if (version !== undefined) event.version = version;
-  if (typeof properties.timestamp === 'number' && properties.timestamp > 0) event.publishedAt = properties.timestamp * 1000;
-  return { kind: 'reference', event };
+  const timestamp = typeof properties.timestamp === 'number' && properties.timestamp > 0 ? { publishedAt: properties.timestamp * 1000 } : {};
+  const versioned = version === undefined ? {} : { version };
+  if (messageType === 'EHealthReferenceEvent') {
+    const element = bodyOrHeader(fields, 'resourceElement', headers, 'resourceelement');
+    if (element !== 'link' && element !== 'Patient.link') {
+      return { kind: 'ignored', eventId, reason: 'EHealthReferenceEvent that is not about Patient.link (the Patient itself changes with an EHealthSimpleEvent)' };
+    }
+    if (eventType === 'reference_removed') {
+      // The removed link's type (who survived) is gone from the resource: an unmerge cannot
+      // be derived (docs/DECISIONS.md, "Reference events").
+      return invalid('EHealthReferenceEvent reference_removed on Patient.link is not turned into an unmerge; publish unmerges as envelope events');
+    }
+    if (eventType !== 'reference_added') return invalid('eventType is not one of reference_added, reference_removed');
+    const linked = fields.references;
+    if (!Array.isArray(linked) || linked.length === 0 || linked.some((entry) => typeof entry !== 'string' || resourceTypeOf(entry) !== 'Patient')) {
+      return invalid('references must list at least one absolute Patient reference');
+    }
+    return { kind: 'reference', event: { id: eventId, messageType, type: 'merge', reference, ...versioned, linked: linked as string[], ...timestamp } };
+  }
+  const type = SIMPLE_EVENT_TYPES[eventType];
+  if (type === undefined) return invalid('eventType is not one of created, updated, deleted');
+  return { kind: 'reference', event: { id: eventId, messageType, type, reference, ...versioned, ...timestamp } };
 }
 
 /** The resource type of an absolute reference `.../<Type>/<id>[/_history/<v>]`, if it has that shape. */

@@ -206,7 +206,10 @@ export class ResolutionStage {
       this.failures.failure(resolution.outcome, resolution.reason, { eventId, attempt: this.waiting.attempt }, message);
       return;
     }
-    entry.result = resolution.kind === 'event' ? { ok: true, event: resolution.event } : { ok: false, outcome: 'invalid-event', reason: resolution.reason, eventId };
+    entry.result =
+      resolution.kind === 'event'
+        ? { ok: true, event: resolution.event }
+        : { ok: false, outcome: resolution.kind === 'filtered' ? 'filtered' : 'invalid-event', reason: resolution.reason, eventId };
     // The wait ends when the first unresolved event (the one probed) resolves.
     if (this.waiting && this.queue.find((candidate) => candidate === entry || !candidate.result) === entry) this.recovered(eventId);
   }

@@ -3,6 +3,7 @@ import type { ReferenceEvent } from '../event/decode-reference-event.js';
 import type { PatientEvent } from '../event/patient-event.js';
 import { rfc3339ToHl7 } from '../hl7/timestamp.js';
 import { resourceUrl, type FetchOutcome, type FetchResult, type FhirSources, type LocatedReference } from './fhir-client.js';
+import { resolveLink } from './resolve-link.js';
 
 /**
  * What resolving one reference event came to:
@@ -16,6 +17,8 @@ import { resourceUrl, type FetchOutcome, type FetchResult, type FhirSources, typ
 export type Resolution =
   | { kind: 'event'; event: PatientEvent }
   | { kind: 'invalid'; reason: string }
+  /** Acknowledged without sending: a link that is no merge. */
+  | { kind: 'filtered'; reason: string }
   | { kind: 'wait'; outcome: Exclude<FetchOutcome, 'found' | 'not-found'>; reason: string };
 
 export interface FetchObserver {
@@ -38,6 +41,12 @@ export async function resolveReference(
 ): Promise<Resolution> {
   const located = sources.locate(event.reference);
   if (!located) return { kind: 'invalid', reason: 'resourceReference matches no configured fhirSources baseUrl (the daemon reads no other URL)' };
+  if (event.type === 'merge') {
+    const link = await resolveLink(event, located, sources, observer, signal);
+    if (link.kind === 'wait') return { kind: 'wait', outcome: link.result.outcome as WaitOutcome, reason: link.result.reason };
+    if (link.kind !== 'merge') return link;
+    return validated({ id: event.id, type: 'merge', occurredAt: occurredAt(link.patient, event, receivedAt), patient: link.patient, replaced: link.replaced }, decodeEvent);
+  }
   const version = event.version ?? located.version;
   const started = performance.now();
   const result: FetchResult = await located.client.read(resourceUrl(located, version), located.type, signal);
@@ -51,12 +60,13 @@ export async function resolveReference(
   } else {
     return { kind: 'wait', outcome: result.outcome, reason: result.reason };
   }
-  const envelope = {
-    id: event.id,
-    type: event.type,
-    occurredAt: occurredAt(patient, event, receivedAt),
-    patient,
-  };
+  return validated({ id: event.id, type: event.type, occurredAt: occurredAt(patient, event, receivedAt), patient }, decodeEvent);
+}
+
+type WaitOutcome = Extract<Resolution, { kind: 'wait' }>['outcome'];
+
+/** The envelope event, validated by the envelope decoder (the same rules as for events that carry the Patient). */
+function validated(envelope: Record<string, unknown>, decodeEvent: EventDecoder): Resolution {
   const decoded = decodeEvent(Buffer.from(JSON.stringify(envelope)));
   if (!decoded.ok) return { kind: 'invalid', reason: `fetched Patient: ${decoded.reason}` };
   return { kind: 'event', event: decoded.event };

@@ -114,7 +114,7 @@ describe('reference events: read the Patient from the FHIR server', () => {
     ]);
   });
 
-  it("dead-letters the eHealth Event Model's sample event (a ServiceRequest, not a Patient) and the Patient.link reference event", async () => {
+  it("dead-letters the eHealth Event Model's sample event (a ServiceRequest, not a Patient) and an unmerge (reference_removed on Patient.link)", async () => {
     const fhir = await fhirServer();
     const feed = await startReferenceFeed(cleanups, [sourceFor(fhir)]);
     // Verbatim from shared/reference/docs/ehealth-dk-event-model.txt, with its message properties.
@@ -138,8 +138,8 @@ describe('reference events: read the Patient from the FHIR server', () => {
       },
     });
     await feed.publish(
-      { messageType: 'EHealthReferenceEvent', messageVersion: '1.0', eventType: 'reference_added', resourceReference: fhir.reference('a'), resourceVersion: '2', resourceElement: 'link', references: [fhir.reference('b')] },
-      { routingKey: 'patient.merge' },
+      { messageType: 'EHealthReferenceEvent', messageVersion: '1.0', eventType: 'reference_removed', resourceReference: fhir.reference('a'), resourceVersion: '2', resourceElement: 'link', references: [fhir.reference('b')] },
+      { routingKey: 'patient.unmerge' },
     );
     await waitFor(() => feed.receipts.length === 2, { message: '2 receipts' });
     const receipts = feed.receipts.map((receipt) => receipt.json());
@@ -150,7 +150,7 @@ describe('reference events: read the Patient from the FHIR server', () => {
     const letters = await feed.deadLetters();
     expect(letters.map((letter) => letter.headers['x-mllp-reason'])).toEqual([
       'resourceReference names a ServiceRequest, not a Patient; only Patient events are taken',
-      'EHealthReferenceEvent on Patient.link (reference_added) is not turned into a merge; publish merges as envelope events',
+      'EHealthReferenceEvent reference_removed on Patient.link is not turned into an unmerge; publish unmerges as envelope events',
     ]);
     expect(fhir.requests).toHaveLength(0);
     expect(subscriptionStatus(feed.daemon, feed.name)?.problems).toEqual([]);

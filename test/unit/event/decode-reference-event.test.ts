@@ -60,10 +60,26 @@ describe('decodeReferenceEvent', () => {
     expect(decode('not json', { headers: { messagetype: 'EHealthSimpleEvent' } })).toMatchObject({ kind: 'invalid', reason: 'EHealthSimpleEvent body is not a JSON object' });
   });
 
-  it('EHealthReferenceEvent: Patient.link is refused (not turned into a merge); other elements are no patient change', () => {
-    const link = { messageType: 'EHealthReferenceEvent', eventType: 'reference_added', resourceReference: REF, resourceElement: 'link', references: [REF.replace('10907', '2')] };
-    expect(decode(link)).toMatchObject({ kind: 'invalid', reason: 'EHealthReferenceEvent on Patient.link (reference_added) is not turned into a merge; publish merges as envelope events' });
-    expect(decode({ ...link, eventType: 'reference_removed' })).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('(reference_removed)') });
+  it('EHealthReferenceEvent: reference_added on Patient.link is a merge; reference_removed is refused; other elements are no patient change', () => {
+    const other = REF.replace('10907', '2');
+    const link = { messageType: 'EHealthReferenceEvent', eventType: 'reference_added', resourceReference: REF, resourceVersion: '4', resourceElement: 'link', references: [other] };
+    expect(decode(link, { messageId: 'm-link' })).toEqual({
+      kind: 'reference',
+      event: { id: 'm-link', messageType: 'EHealthReferenceEvent', type: 'merge', reference: REF, version: '4', linked: [other] },
+    });
+    expect(decode({ ...link, resourceElement: 'Patient.link' })).toMatchObject({ kind: 'reference', event: { type: 'merge' } });
+    expect(decode({ ...link, eventType: 'reference_removed' })).toMatchObject({
+      kind: 'invalid',
+      reason: 'EHealthReferenceEvent reference_removed on Patient.link is not turned into an unmerge; publish unmerges as envelope events',
+    });
+    expect(decode({ ...link, eventType: 'linked' })).toMatchObject({ kind: 'invalid', reason: 'eventType is not one of reference_added, reference_removed' });
+    for (const references of [[], undefined, ['https://fhir.example.org/fhir/Organization/1'], [7]]) {
+      expect(decode({ ...link, references })).toMatchObject({ kind: 'invalid', reason: 'references must list at least one absolute Patient reference' });
+    }
     expect(decode({ ...link, resourceElement: 'generalPractitioner' })).toMatchObject({ kind: 'ignored' });
+    // Different linked records, different events.
+    const first = decode(link);
+    const second = decode({ ...link, references: [REF.replace('10907', '3')] });
+    expect(first.kind === 'reference' && second.kind === 'reference' && first.event.id !== second.event.id).toBe(true);
   });
 });
