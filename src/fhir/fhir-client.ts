@@ -207,6 +207,19 @@ function withVersion(located: LocatedReference, version: string | undefined): Lo
   return version === undefined ? located : { ...located, version };
 }
 
+/** Told the outcome and duration of every read (for the fetch metrics). */
+export interface FetchObserver {
+  fetched(outcome: FetchOutcome, seconds: number): void;
+}
+
+/** Reads `located` (at `version`, or the current version) and tells `observer` how it went. */
+export async function observedRead(located: LocatedReference, version: string | undefined, observer: FetchObserver, signal?: AbortSignal): Promise<FetchResult> {
+  const started = performance.now();
+  const result = await located.client.read(resourceUrl(located, version), located.type, signal);
+  observer.fetched(result.outcome, (performance.now() - started) / 1000);
+  return result;
+}
+
 /** `<base><Type>/<id>` or, with a version, `<base><Type>/<id>/_history/<version>` (vread). */
 export function resourceUrl(located: LocatedReference, version = located.version): URL {
   return new URL(`${located.type}/${located.id}${version === undefined ? '' : `/_history/${version}`}`, located.base);

@@ -1,6 +1,5 @@
 import type { ReferenceEvent } from '../event/decode-reference-event.js';
-import type { FetchObserver } from './resolve-reference.js';
-import { resourceUrl, type FetchResult, type FhirSources, type LocatedReference } from './fhir-client.js';
+import { observedRead, type FetchObserver, type FetchResult, type FhirSources, type LocatedReference } from './fhir-client.js';
 
 /**
  * A merge from an `EHealthReferenceEvent` that added `Patient.link` entries (README,
@@ -20,12 +19,7 @@ export type LinkResolution =
 type Read = (located: LocatedReference, version: string | undefined) => Promise<FetchResult>;
 
 export async function resolveLink(event: ReferenceEvent, located: LocatedReference, sources: FhirSources, observer: FetchObserver, signal?: AbortSignal): Promise<LinkResolution> {
-  const read: Read = async (target, version) => {
-    const started = performance.now();
-    const result = await target.client.read(resourceUrl(target, version), target.type, signal);
-    observer.fetched(result.outcome, (performance.now() - started) / 1000);
-    return result;
-  };
+  const read: Read = (target, version) => observedRead(target, version, observer, signal);
   const targets: LocatedReference[] = [];
   for (const reference of event.linked ?? []) {
     const target = sources.locate(reference);

@@ -2,7 +2,7 @@ import type { EventDecoder } from '../event/decode-event.js';
 import type { ReferenceEvent } from '../event/decode-reference-event.js';
 import type { PatientEvent } from '../event/patient-event.js';
 import { rfc3339ToHl7 } from '../hl7/timestamp.js';
-import { resourceUrl, type FetchOutcome, type FetchResult, type FhirSources, type LocatedReference } from './fhir-client.js';
+import { observedRead, type FetchObserver, type FetchOutcome, type FhirSources, type LocatedReference } from './fhir-client.js';
 import { resolveLink } from './resolve-link.js';
 
 /**
@@ -20,10 +20,6 @@ export type Resolution =
   /** Acknowledged without sending: a link that is no merge. */
   | { kind: 'filtered'; reason: string }
   | { kind: 'wait'; outcome: Exclude<FetchOutcome, 'found' | 'not-found'>; reason: string };
-
-export interface FetchObserver {
-  fetched(outcome: FetchOutcome, seconds: number): void;
-}
 
 /**
  * Reads the Patient a reference event names — the version it names (vread
@@ -48,9 +44,7 @@ export async function resolveReference(
     return validated({ id: event.id, type: 'merge', occurredAt: occurredAt(link.patient, event, receivedAt), patient: link.patient, replaced: link.replaced }, decodeEvent);
   }
   const version = event.version ?? located.version;
-  const started = performance.now();
-  const result: FetchResult = await located.client.read(resourceUrl(located, version), located.type, signal);
-  observer.fetched(result.outcome, (performance.now() - started) / 1000);
+  const result = await observedRead(located, version, observer, signal);
   let patient: Record<string, unknown>;
   if (result.outcome === 'found') {
     patient = result.resource;
