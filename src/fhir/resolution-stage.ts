@@ -57,7 +57,7 @@ export function referenceOf(delivery: Delivery): string | undefined {
  * The resolution stage of a subscription (README, "Reference events"): sits between the
  * broker and routing, takes every delivery in queue order and hands each on in that same
  * order. Envelope events pass straight through when nothing waits ahead of them; reference
- * events are read from their FHIR source first, up to `fetchAhead` at once.
+ * events are read from their FHIR source first, up to the subscription's `lanes` at once.
  *
  * When a read must be retried (401/403, 5xx, timeout, connection error) the stage waits:
  * it reads only the first unresolved event, with capped backoff, and hands nothing on
@@ -68,7 +68,7 @@ export function referenceOf(delivery: Delivery): string | undefined {
 export class ResolutionStage {
   private queue: Entry[] = [];
   private fetching = 0;
-  private waiting: (ResolutionWait & { attempt: number; sinceMs: number }) | undefined;
+  private waiting: (ResolutionWait & { attempt: number }) | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly abort = new AbortController();
   private readonly failures: FailureLog;
@@ -194,10 +194,8 @@ export class ResolutionStage {
   private settle(entry: Entry, resolution: Resolution): void {
     const eventId = entry.reference!.id;
     if (resolution.kind === 'wait') {
-      const now = Date.now();
       this.waiting = {
-        since: this.waiting?.since ?? new Date(now).toISOString(),
-        sinceMs: this.waiting?.sinceMs ?? now,
+        since: this.waiting?.since ?? new Date().toISOString(),
         outcome: resolution.outcome,
         reason: resolution.reason,
         attempt: (this.waiting?.attempt ?? 0) + 1,
