@@ -36,6 +36,8 @@ export type ReferenceDecodeResult =
 
 const SIMPLE_EVENT_TYPES: Readonly<Record<string, ReferenceEvent['type']>> = { created: 'create', updated: 'update', deleted: 'delete' };
 const MESSAGE_TYPE_MARK = Buffer.from('"messageType"');
+/** A notification names a resource; anything larger is not one (and is not parsed as one). */
+const MAX_REFERENCE_EVENT_BYTES = 65_536;
 
 /**
  * Decides whether a body is a reference event and reads it. `not-reference` sends the body
@@ -46,6 +48,11 @@ export function decodeReferenceEvent(body: Buffer, properties: Partial<Pick<Mess
   const headers = (properties.headers ?? {}) as Record<string, unknown>;
   const headerType = headerString(headers, 'messagetype');
   if (headerType === undefined && !body.includes(MESSAGE_TYPE_MARK)) return { kind: 'not-reference' };
+  if (headerType !== undefined && body.length > MAX_REFERENCE_EVENT_BYTES) {
+    return { kind: 'invalid', eventId: properties.messageId || null, reason: `reference event body is ${body.length} bytes, over ${MAX_REFERENCE_EVENT_BYTES}` };
+  }
+  // A large body without the header is left to the envelope decoder and its size limit.
+  if (body.length > MAX_REFERENCE_EVENT_BYTES) return { kind: 'not-reference' };
   let value: unknown;
   try {
     value = JSON.parse(body.toString('utf8'));

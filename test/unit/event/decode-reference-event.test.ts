@@ -58,6 +58,10 @@ describe('decodeReferenceEvent', () => {
       expect(JSON.stringify(result)).not.toContain('10907');
     }
     expect(decode('not json', { headers: { messagetype: 'EHealthSimpleEvent' } })).toMatchObject({ kind: 'invalid', reason: 'EHealthSimpleEvent body is not a JSON object' });
+    const huge = JSON.stringify({ messageType: 'EHealthSimpleEvent', eventType: 'created', resourceReference: REF, padding: 'x'.repeat(70_000) });
+    expect(decode(huge, { headers: { messagetype: 'EHealthSimpleEvent' } })).toMatchObject({ kind: 'invalid', reason: `reference event body is ${huge.length} bytes, over 65536` });
+    // Without the header a large body goes to the envelope decoder (and its amqp.maxMessageBytes).
+    expect(decode(huge)).toEqual({ kind: 'not-reference' });
   });
 
   it('EHealthReferenceEvent: reference_added on Patient.link is a merge; reference_removed is refused; other elements are no patient change', () => {
