@@ -44,6 +44,10 @@ describe('FHIR source faults: the stream waits, nothing is lost, nothing overtak
     await waitFor(() => fhir.requests.length >= 3, { message: 'retries' });
     expect(new Set(fhir.reads())).toEqual(new Set(['Patient/p0/_history/1']));
     expect(feed.receipts).toHaveLength(0);
+    // Held events count as waiting events, so the stalled-feed alert sees them.
+    const stalled = await scrape(feed.daemon.daemon.port!);
+    expect(metricValue(stalled.body, 'mllp_stream_events', { subscription: feed.name })).toBe(3);
+    expect(metricValue(stalled.body, 'mllp_oldest_event_age_seconds', { subscription: feed.name })).toBeGreaterThan(0);
 
     writeFileSync(file, 'right-token\n');
     await waitFor(() => feed.receipts.length === 3, { message: '3 receipts' });
