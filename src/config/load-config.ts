@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { configSchema, createConfig } from './schema.js';
 import { resolveSubscriptions, type SubscriptionConfig } from './subscription.js';
+import { applyProfiles } from './profiles.js';
 import { DEFAULTS_FILE } from '../package-paths.js';
 import { resolveFhirSources, type FhirSourceConfig } from '../fhir/fhir-sources-config.js';
 
@@ -84,18 +85,20 @@ export function loadConfig(options: LoadOptions = {}): AppConfig {
   }
   const password = readPassword(props, configPath, problems);
 
+  const baseDir = configPath ? dirname(configPath) : process.cwd();
+  const profiled = applyProfiles(Array.isArray(props.subscriptions) ? props.subscriptions : [], opaque.profiles, baseDir, problems);
   const { subscriptions, problems: subscriptionProblems } = resolveSubscriptions(
-    Array.isArray(props.subscriptions) ? props.subscriptions : [],
+    profiled,
     {
       sendingApplication: props.hl7.sendingApplication,
       sendingFacility: props.hl7.sendingFacility,
       assigningAuthorities: props.hl7.assigningAuthorities,
       prefetch: props.amqp.prefetch,
-      baseDir: configPath ? dirname(configPath) : process.cwd(),
+      baseDir,
     },
   );
   problems.push(...subscriptionProblems);
-  const fhir = resolveFhirSources(opaque.fhirSources, configPath ? dirname(configPath) : process.cwd());
+  const fhir = resolveFhirSources(opaque.fhirSources, baseDir);
   problems.push(...fhir.problems);
   if (opaque.fhirSources !== undefined) props.fhirSources = opaque.fhirSources;
   const subscriptionsListed = opaque.subscriptions === undefined || Array.isArray(opaque.subscriptions);
@@ -152,6 +155,7 @@ interface RawConfig {
 interface OpaqueValues {
   assigningAuthorities?: unknown;
   subscriptions?: unknown;
+  profiles?: unknown;
   /** Validated by fhir/fhir-sources-config.ts. */
   fhirSources?: unknown;
 }
@@ -181,6 +185,10 @@ function loadJsonInto(config: ReturnType<typeof createConfig>, file: string, pro
   if ('subscriptions' in copy) {
     opaque.subscriptions = copy.subscriptions;
     delete copy.subscriptions;
+  }
+  if ('profiles' in copy) {
+    opaque.profiles = copy.profiles;
+    delete copy.profiles;
   }
   if ('fhirSources' in copy) {
     opaque.fhirSources = copy.fhirSources;

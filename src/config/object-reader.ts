@@ -96,6 +96,18 @@ export class ObjectReader {
     return date;
   }
 
+  /** The object's own keys, for a map of named entries (its keys are data, not settings). */
+  keys(): string[] {
+    return Object.keys(this.value);
+  }
+
+  /** The object at position `index` of the list under `key`, read with its own path (`key[2]`). */
+  childAt(key: string, index: number): ObjectReader | undefined {
+    const list = this.raw(key);
+    if (!Array.isArray(list)) return undefined;
+    return ObjectReader.of(list[index], `${this.pathOf(key)}[${index}]`, this.problems);
+  }
+
   child(key: string): ObjectReader | undefined {
     const value = this.raw(key);
     if (value === undefined || value === null) return undefined;

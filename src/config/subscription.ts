@@ -13,13 +13,14 @@ import {
   type TriggerCell,
 } from '../mapping/profile.js';
 import { compileWhen, type WhenCriteria } from '../routing/when/index.js';
-import { DEFAULT_POLICY, type OutcomePolicy, type PolicyAction, type RetrySettings } from '../delivery/policy.js';
-import { POLICY_OUTCOMES, type PolicyOutcome } from '../delivery/outcomes.js';
+import type { OutcomePolicy, RetrySettings } from '../delivery/policy.js';
 import { parseEndpoint, type MllpEndpoint } from '../transport/endpoint.js';
 import type { TlsFileSettings } from '../transport/tls-files.js';
 import { ObjectReader } from './object-reader.js';
+import { readAdaptation } from './receiver-profile.js';
 import { HL7_VERSIONS } from '../hl7/versions.js';
 import { CHARSETS, type Charset } from '../hl7/charset.js';
+import { readAcknowledgment, readPolicy, readRetry, readTimeouts, type Timeouts } from './delivery-settings.js';
 
 /** One subscription, validated and resolved: everything the runtime needs, typed. */
 export interface SubscriptionConfig {
@@ -39,7 +40,7 @@ export interface SubscriptionConfig {
   /** Identifier system whose value keys a patient to a lane; the first PID-3 identifier when unset. */
   laneKeySystem?: string;
   prefetch: number;
-  timeouts: { connectMs: number; ackMs: number };
+  timeouts: Timeouts;
   retry: RetrySettings;
   policy: OutcomePolicy;
   /** A stable digest of the subscription's source JSON: live reload restarts a subscription only when it changes. */
@@ -69,6 +70,8 @@ const SETTINGS_KEYS = [
   'Charset',
   'Unrepresentable',
   'Lengths',
+  'AcceptAck',
+  'ApplicationAck',
 ] as const;
 const TLS_VERSIONS: readonly SecureVersion[] = ['TLSv1.2', 'TLSv1.3'];
 
@@ -135,10 +138,14 @@ function resolveSubscription(
   const dispatcher = sub.oneOf('dispatcher', ['hl7-pat-id-source'] as const, 'hl7-pat-id-source');
 
   const settings = readSettings(sub, defaults);
+  const rawSettings = sub.raw('settings');
+  const acknowledgment = readAcknowledgment(rawSettings && typeof rawSettings === 'object' && !Array.isArray(rawSettings) ? sub.child('settings') : undefined);
   if (endpoint && settings.transport && (settings.transport === 'sllp') !== endpoint.secure) {
     sub.problem('settings.Transport', `is ${settings.transport} but the endpoint scheme is ${endpoint.secure ? 'secure (sllp)' : 'plain (llp)'}`);
   }
   const triggers = readTriggers(sub, settings.sendAs);
+  sub.string('profile'); // applied before validation (profiles.ts); its keys are read below
+  const adaptation = readAdaptation(sub, { version: settings.version, triggers, events });
   const tls = readTls(sub, defaults.baseDir);
   if (endpoint?.secure === false && tls) sub.problem('tls', 'is set but the endpoint is plain llp; use sllp:// to send over TLS');
 
@@ -166,6 +173,8 @@ function resolveSubscription(
     assigningAuthorities: defaults.assigningAuthorities,
   };
   if (settings.security !== undefined) mapping.security = settings.security;
+  if (adaptation) mapping.adaptation = adaptation;
+  if (acknowledgment) mapping.acknowledgment = acknowledgment;
   const resolved: SubscriptionConfig = {
     name,
     description,
@@ -315,37 +324,4 @@ export function readTls(sub: ObjectReader, baseDir: string): TlsFileSettings | u
   if (Boolean(settings.cert) !== Boolean(settings.key)) tls.problem(undefined, 'cert and key must be given together (mutual TLS)');
   tls.rejectUnknownKeys();
   return settings;
-}
-
-function readTimeouts(sub: ObjectReader): { connectMs: number; ackMs: number } {
-  const timeouts = sub.child('timeouts');
-  const result = { connectMs: 5_000, ackMs: 10_000 };
-  if (!timeouts) return result;
-  result.connectMs = timeouts.integer('connectMs', result.connectMs, 1);
-  result.ackMs = timeouts.integer('ackMs', result.ackMs, 1);
-  timeouts.rejectUnknownKeys();
-  return result;
-}
-
-function readRetry(sub: ObjectReader): RetrySettings {
-  const retry = sub.child('retry');
-  const result: RetrySettings = { initialDelayMs: 500, maxDelayMs: 60_000, maxAttempts: 10 };
-  if (!retry) return result;
-  result.initialDelayMs = retry.integer('initialDelayMs', result.initialDelayMs, 1);
-  result.maxDelayMs = retry.integer('maxDelayMs', result.maxDelayMs, 1);
-  result.maxAttempts = retry.integer('maxAttempts', result.maxAttempts, 1);
-  if (result.maxDelayMs < result.initialDelayMs) retry.problem('maxDelayMs', 'must be >= initialDelayMs');
-  retry.rejectUnknownKeys();
-  return result;
-}
-
-function readPolicy(sub: ObjectReader): OutcomePolicy {
-  const policy = sub.child('policy');
-  const result: Record<PolicyOutcome, PolicyAction> = { ...DEFAULT_POLICY };
-  if (!policy) return result;
-  for (const outcome of POLICY_OUTCOMES) {
-    result[outcome] = policy.oneOf(outcome, ['retry', 'dead-letter'] as const, result[outcome]);
-  }
-  policy.rejectUnknownKeys();
-  return result;
 }

@@ -1,12 +1,11 @@
-import type { MllpSender } from '../transport/mllp-client.js';
+import type { ApplicationAnswer, MllpSender } from '../transport/mllp-client.js';
 import { encodeFrame } from '../transport/mllp-framing.js';
+import type { OutcomePolicy, RetrySettings } from './policy.js';
 import type { Charset } from '../hl7/charset.js';
-import { classifySend } from './outcomes.js';
-import { decide, isRefusal, type OutcomePolicy, type RetrySettings } from './policy.js';
 import type { ReceiverGate } from './receiver-gate.js';
 import type { DeliveryJob, JobResult, StreamListener } from './job.js';
-import { withDefined } from '../util/with-defined.js';
 import { sleep } from '../util/sleep.js';
+import { freshProgress, judge, nextMessage, outcomeOf, type Answer, type Progress, type VerdictContext } from './verdict.js';
 
 export interface LaneOptions<J extends DeliveryJob> {
   index: number;
@@ -22,12 +21,25 @@ export interface LaneOptions<J extends DeliveryJob> {
   random?: () => number;
 }
 
+/** Enhanced mode: the job's last message is committed (CA); its application ACK is due. */
+interface Committed {
+  kind: 'committed';
+  progress: Progress;
+  answer: Promise<ApplicationAnswer>;
+}
+
 type ProcessResult = JobResult | 'abandoned' | 'stale';
 
 /**
  * One ordered stream over one MLLP connection: jobs are sent strictly one after another,
  * and a job's messages in order. A failing message is retried in place (same MSH-10) until
  * the policy gives up, so nothing behind it can overtake it.
+ *
+ * Enhanced acknowledgment mode: once the last message of a job is committed (CA) the lane
+ * sends the next job while the application ACK is due. Jobs waiting for theirs form the
+ * pipeline, settled strictly in lane order: no job is settled before the application ACK of
+ * every job ahead of it (README "Delivery and outcomes"). A job whose application ACK asks
+ * for a retry holds the lane (nothing new is sent) until it is resent.
  */
 export class Lane<J extends DeliveryJob = DeliveryJob> {
   private readonly queue: J[] = [];
@@ -37,25 +49,34 @@ export class Lane<J extends DeliveryJob = DeliveryJob> {
   private stopping = false;
   private readonly stopController = new AbortController();
   private idleWaiters: Array<() => void> = [];
+  /** Jobs sent and not yet settled, in lane order (enhanced mode). */
+  private readonly pipeline: Array<{ job: J; result: ProcessResult | Committed }> = [];
+  private draining = false;
+  /** Held by whoever sends: the run loop, or a retry from the pipeline. */
+  private sending = false;
+  private sendWaiters: Array<() => void> = [];
+  private readonly verdicts: VerdictContext<J>;
 
-  constructor(private readonly options: LaneOptions<J>) {}
+  constructor(private readonly options: LaneOptions<J>) {
+    this.verdicts = { lane: options.index, policy: options.policy, retry: options.retry, listener: options.listener, ...(options.random ? { random: options.random } : {}) };
+  }
 
   get index(): number {
     return this.options.index;
   }
 
-  /** True while a job is being sent or waits in this lane. */
+  /** True while a job is being sent, waits in this lane, or waits for its application ACK. */
   get busy(): boolean {
-    return this.current !== undefined || this.head < this.queue.length;
+    return this.current !== undefined || this.head < this.queue.length || this.pipeline.length > 0;
   }
 
   get depth(): number {
-    return this.queue.length - this.head + (this.current ? 1 : 0);
+    return this.queue.length - this.head + (this.current ? 1 : 0) + this.pipeline.length;
   }
 
-  /** receivedAt of the oldest job in this lane (in flight or waiting). */
+  /** receivedAt of the oldest job in this lane (in the pipeline, in flight or waiting). */
   oldestReceivedAt(): number | undefined {
-    return this.current?.receivedAt ?? this.queue[this.head]?.receivedAt;
+    return this.pipeline[0]?.job.receivedAt ?? this.current?.receivedAt ?? this.queue[this.head]?.receivedAt;
   }
 
   enqueue(job: J): void {
@@ -69,8 +90,9 @@ export class Lane<J extends DeliveryJob = DeliveryJob> {
 
   /**
    * Stops taking work: jobs still waiting are abandoned (requeued) at once, a retry backoff
-   * is cut short, and a send in flight gets until `graceMs` to be answered before the
-   * connection is closed under it. Resolves when the lane is idle and its connection closed.
+   * is cut short, and a send in flight (or an application ACK due) gets until `graceMs` to be
+   * answered before the connection is closed under it. Resolves when the lane is idle and
+   * its connection closed.
    */
   async stop(graceMs: number): Promise<void> {
     if (!this.stopping) {
@@ -78,7 +100,7 @@ export class Lane<J extends DeliveryJob = DeliveryJob> {
       this.stopController.abort();
       for (const job of this.drainQueue()) this.options.listener.abandoned(job);
     }
-    if (this.running) {
+    if (this.running || this.draining) {
       const idle = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
       const grace = setTimeout(() => void this.options.sender.close(), graceMs);
       await idle;
@@ -105,50 +127,95 @@ export class Lane<J extends DeliveryJob = DeliveryJob> {
           this.head = 0;
         }
         this.current = job;
-        const result = await this.process(job);
+        const wait = this.acquire();
+        if (wait) await wait;
+        let result: ProcessResult | Committed;
+        try {
+          result = await this.process(job, freshProgress());
+        } finally {
+          this.release();
+        }
         this.current = undefined;
         // A job that ends without a verdict (stale, abandoned) may have left this lane holding
         // the receiver gate; hand it back, or the lanes waiting at it would wait for ever.
         if (typeof result === 'string') this.options.gate.open(this.index);
+        if (this.pipeline.length > 0 || (typeof result === 'object' && 'kind' in result)) {
+          this.pipeline.push({ job, result });
+          void this.drain();
+          continue;
+        }
         // Settling (logs, metrics, receipt, ack) runs as a microtask: after the loop has
         // written the next message to the receiver, so that work overlaps the round trip
         // instead of delaying the next send. Microtasks keep their order and run before the
         // next job of this lane is checked (a redelivered copy must see that its earlier
         // copy was accepted), and before the lane reports itself idle to stop().
-        queueMicrotask(() => {
-          if (result === 'abandoned') this.options.listener.abandoned(job);
-          else if (result === 'stale') this.options.listener.dropped?.(job);
-          else this.options.listener.settled(job, result);
-          this.options.onJobDone(job);
-        });
+        const settled = result;
+        queueMicrotask(() => this.report(job, settled));
       }
     } finally {
       this.running = false;
       this.current = undefined;
-      const waiters = this.idleWaiters;
-      this.idleWaiters = [];
-      for (const wake of waiters) wake();
+      if (!this.draining) this.wakeIdle();
     }
   }
 
-  private async process(job: J): Promise<ProcessResult> {
-    const { sender, policy, retry, gate, listener, random } = this.options;
+  private report(job: J, result: ProcessResult): void {
+    if (result === 'abandoned') this.options.listener.abandoned(job);
+    else if (result === 'stale') this.options.listener.dropped?.(job);
+    else this.options.listener.settled(job, result);
+    this.options.onJobDone(job);
+  }
+
+  /** Settles the pipeline in lane order as the application ACKs come in. */
+  private async drain(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (this.pipeline.length > 0) {
+        const entry = this.pipeline[0]!;
+        while (typeof entry.result === 'object' && 'kind' in entry.result) entry.result = await this.applicationAnswered(entry.job, entry.result);
+        this.pipeline.shift();
+        if (typeof entry.result === 'string') this.options.gate.open(this.index);
+        this.report(entry.job, entry.result);
+      }
+    } finally {
+      this.draining = false;
+      if (!this.running) this.wakeIdle();
+    }
+  }
+
+  /** Judges a committed job's application ACK; a retry resends it, holding the lane meanwhile. */
+  private async applicationAnswered(job: J, committed: Committed): Promise<ProcessResult | Committed> {
+    const answer = await committed.answer;
+    if (answer.kind === 'closed') return 'abandoned';
+    const { progress } = committed;
+    if (this.stopping && outcomeOf(answer) !== 'accepted') return 'abandoned';
+    const verdict = judge(this.verdicts, job, job.messages[progress.index]!, progress, answer);
+    if (verdict.kind === 'accepted') return progress.last!;
+    if (verdict.kind === 'final') return verdict.result;
+    const wait = this.acquire();
+    if (wait) await wait;
+    try {
+      if (!(await this.interruptible(sleep(verdict.delayMs, this.stopController.signal)))) return 'abandoned';
+      return await this.process(job, progress);
+    } finally {
+      this.release();
+    }
+  }
+
+  private async process(job: J, progress: Progress): Promise<ProcessResult | Committed> {
+    const { sender, gate } = this.options;
     const lane = this.options.index;
-    let attempts = 0;
-    let uncertainSends = 0;
-    let last: JobResult | undefined;
     if (this.stopping) return 'abandoned';
     if (!job.isLive()) return 'stale';
-    if (job.alreadyAccepted) {
+    if (progress.attempts === 0 && job.alreadyAccepted) {
       const earlier = await job.alreadyAccepted();
       if (earlier) return earlier;
     }
-    for (const message of job.messages) {
+    for (; progress.index < job.messages.length; nextMessage(progress)) {
+      const message = job.messages[progress.index]!;
       const frame = encodeFrame(message.text, this.options.charset);
-      let attempt = 0;
-      // Counted apart: refusals are bounded by retry.maxAttempts, receiver failures are not.
-      let refusals = 0;
-      let receiverFailures = 0;
+      const context = { eventId: job.eventId, trigger: message.trigger };
       for (;;) {
         if (this.stopping) return 'abandoned';
         if (!job.isLive()) return 'stale';
@@ -156,46 +223,54 @@ export class Lane<J extends DeliveryJob = DeliveryJob> {
           await this.interruptible(gate.wait());
           continue;
         }
-        attempt++;
-        attempts++;
-        const sent = await sender.send(frame, message.controlId);
-        const outcome = classifySend(sent);
-        if (outcome === 'uncertain') uncertainSends++;
-        if (outcome === 'unreachable') gate.close(lane);
+        progress.attempt++;
+        progress.attempts++;
+        const sent = await sender.send(frame, message.controlId, context);
+        if (sent.kind === 'uncertain') progress.uncertainSends++;
+        if (sent.kind === 'unreachable') gate.close(lane);
         else gate.open(lane);
-        const ackCode = sent.kind === 'ack' ? sent.ack.ackCode : undefined;
-        const latencyMs = sent.kind === 'ack' ? sent.latencyMs : undefined;
-        const reason = sent.kind === 'ack' ? ackReason(outcome, sent.ack.ackCode, sent.ack.errorCode) : sent.reason;
-
-        if (outcome === 'accepted') {
-          listener.attempted(withDefined({ job, message, lane, attempt, outcome }, { ackCode, latencyMs }));
-          last = withDefined(
-            { outcome, action: 'ack' as const, attempts, uncertainSends, controlId: message.controlId, trigger: message.trigger },
-            { ackCode, latencyMs },
-          );
-          break;
+        let answer: Answer = sent;
+        if (sent.kind === 'ack' && sent.application) {
+          // Committed: the last message's application ACK is awaited in the pipeline, while
+          // the next job goes out; an earlier message's here, before the job's next message.
+          if (progress.index === job.messages.length - 1) return { kind: 'committed', progress, answer: sent.application };
+          const application = await sent.application;
+          if (application.kind === 'closed') return 'abandoned';
+          answer = application;
         }
         // A send that failed while stopping is not retried: the broker redelivers the event.
-        if (this.stopping) return 'abandoned';
-        const decision = decide(outcome, isRefusal(outcome) ? ++refusals : ++receiverFailures, policy, retry, random);
-        listener.attempted(
-          withDefined(
-            { job, message, lane, attempt, outcome },
-            { ackCode, reason, latencyMs, retryInMs: decision.action === 'retry' ? decision.delayMs : undefined },
-          ),
-        );
-        if (decision.action === 'dead-letter') {
+        if (this.stopping && outcomeOf(answer) !== 'accepted') return 'abandoned';
+        const verdict = judge(this.verdicts, job, message, progress, answer);
+        if (verdict.kind === 'accepted') break;
+        if (verdict.kind === 'final') {
           gate.open(lane);
-          return withDefined(
-            { outcome, action: 'dead-letter' as const, attempts, uncertainSends, controlId: message.controlId, trigger: message.trigger },
-            { ackCode, reason: reason ?? outcome },
-          );
+          return verdict.result;
         }
-        const slept = await this.interruptible(sleep(decision.delayMs, this.stopController.signal));
-        if (!slept) return 'abandoned';
+        if (!(await this.interruptible(sleep(verdict.delayMs, this.stopController.signal)))) return 'abandoned';
       }
     }
-    return last!;
+    return progress.last!;
+  }
+
+  /** Takes the right to send; returns a promise to await when someone else holds it. */
+  private acquire(): Promise<void> | undefined {
+    if (!this.sending) {
+      this.sending = true;
+      return undefined;
+    }
+    return new Promise((resolve) => this.sendWaiters.push(resolve));
+  }
+
+  private release(): void {
+    const next = this.sendWaiters.shift();
+    if (next) next();
+    else this.sending = false;
+  }
+
+  private wakeIdle(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const wake of waiters) wake();
   }
 
   /** Resolves true when `promise` settles, false when the lane is stopped first. */
@@ -214,9 +289,4 @@ export class Lane<J extends DeliveryJob = DeliveryJob> {
       );
     });
   }
-}
-
-function ackReason(outcome: string, ackCode: string, errorCode: string | undefined): string | undefined {
-  if (outcome === 'accepted') return undefined;
-  return `receiver answered ${ackCode}${errorCode ? ` (ERR-3 ${errorCode})` : ''}`;
 }

@@ -1,5 +1,5 @@
 import { isAcceptCode, isErrorCode, isRejectCode } from '../hl7/ack.js';
-import type { SendResult } from '../transport/mllp-client.js';
+import type { ApplicationAnswer, SendResult } from '../transport/mllp-client.js';
 
 /**
  * The one table of outcome classes (CONTRACT.md section 5). Every event ends in exactly
@@ -12,23 +12,38 @@ export const OUTCOMES = [
   'uncertain',
   'unreachable',
   'invalid-ack',
+  'application-ack-timeout',
   'invalid-event',
   'expired',
   'filtered',
   'skipped',
+  'late-error',
 ] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
-/** Outcomes of one send attempt to the receiver. */
-export type SendOutcome = Extract<Outcome, 'accepted' | 'application-error' | 'rejected' | 'uncertain' | 'unreachable' | 'invalid-ack'>;
+/**
+ * Outcomes of one send attempt to the receiver. `application-ack-timeout`: enhanced mode,
+ * the receiver committed the message (CA) and sent no application ACK within
+ * `timeouts.applicationAckMs`. (`late-error` is no settlement: it is the receipt of an
+ * error that came after the event was settled; see README "Delivery and outcomes".)
+ */
+export type SendOutcome = Extract<Outcome, 'accepted' | 'application-error' | 'rejected' | 'uncertain' | 'unreachable' | 'invalid-ack' | 'application-ack-timeout'>;
 
 /** The failure outcomes a subscription's `policy` may set to `retry` or `dead-letter`. */
-export const POLICY_OUTCOMES = ['application-error', 'rejected', 'uncertain', 'unreachable', 'invalid-ack'] as const;
+export const POLICY_OUTCOMES = ['application-error', 'rejected', 'uncertain', 'unreachable', 'invalid-ack', 'application-ack-timeout'] as const;
 export type PolicyOutcome = (typeof POLICY_OUTCOMES)[number];
 
 export function classifySend(result: SendResult): SendOutcome {
   if (result.kind !== 'ack') return result.kind;
-  const code = result.ack.ackCode;
+  return classifyCode(result.ack.ackCode);
+}
+
+/** An application ACK (or its timeout) after a CA; `closed` is no outcome (the lane stopped). */
+export function classifyApplicationAnswer(answer: Exclude<ApplicationAnswer, { kind: 'closed' }>): SendOutcome {
+  return answer.kind === 'timeout' ? 'application-ack-timeout' : classifyCode(answer.ack.ackCode);
+}
+
+function classifyCode(code: string): SendOutcome {
   if (isAcceptCode(code)) return 'accepted';
   if (isErrorCode(code)) return 'application-error';
   if (isRejectCode(code)) return 'rejected';

@@ -10,11 +10,18 @@ import type { PolicyOutcome } from './outcomes.js';
  * | invalid-ack       | retry       | up to retry.maxAttempts, then dead-letter  |
  * | uncertain         | retry       | no limit: the receiver is not answering    |
  * | unreachable       | retry       | no limit: the receiver is down             |
+ * | application-ack-  | dead-letter | up to retry.maxAttempts, then dead-letter  |
+ * |   timeout         |             |                                            |
  *
  * `uncertain` and `unreachable` describe the receiver, not the message: dead-lettering
  * after N attempts would empty the feed into the dead-letter queue during an outage and
  * break ordering, so the stream waits (and the stalled-feed alert fires) instead.
  * A subscription can still set either to `dead-letter`.
+ *
+ * `application-ack-timeout` (enhanced mode): the receiver committed the message (CA) and
+ * never said how processing went. A resend would be a duplicate of a message it holds, so
+ * the event goes to the dead-letter queue by default, where an operator can check it with
+ * the receiver and replay it if needed (README "Delivery and outcomes").
  */
 export type PolicyAction = 'retry' | 'dead-letter';
 export type OutcomePolicy = Readonly<Record<PolicyOutcome, PolicyAction>>;
@@ -25,6 +32,7 @@ export const DEFAULT_POLICY: OutcomePolicy = {
   'invalid-ack': 'retry',
   uncertain: 'retry',
   unreachable: 'retry',
+  'application-ack-timeout': 'dead-letter',
 };
 
 const UNLIMITED: ReadonlySet<PolicyOutcome> = new Set(['uncertain', 'unreachable']);

@@ -14,6 +14,11 @@ export interface ParsedAck {
   ackCode: string;
   /** MSA-2: the MSH-10 of the message being acknowledged. */
   controlId: string;
+  /**
+   * MSH-15 of the ACK itself, when valued: AL or SU means the receiver wants a commit ACK
+   * back for it (an application ACK in enhanced mode is a message of its own).
+   */
+  acceptAckType?: string;
   /** ERR-3.1 (2.5) or ERR-1.4.1 (2.3.1): an HL7 table 0357 error code, when given. */
   errorCode?: string;
   /** ERR-4 (2.5): severity E/W/I, when given. */
@@ -56,6 +61,8 @@ export function parseAck(message: string): AckParseResult {
   if (ackCode === '') return { ok: false, reason: 'reply has an empty MSA-1' };
 
   const ack: ParsedAck = { messageType, ackCode, controlId };
+  const acceptAckType = nonEmpty(msh[14]);
+  if (acceptAckType) ack.acceptAckType = acceptAckType;
   const text = nonEmpty(msa[3]);
   if (err !== undefined) {
     // 2.5: ERR-3 CWE error code, ERR-4 severity, ERR-8 user message.

@@ -1,12 +1,14 @@
 import type { FhirPatient, PatientEvent } from '../event/patient-event.js';
 import type { BuildTime, MappingProfile, OutboundMessage, Trigger } from './profile.js';
-import { message, SEGMENT_TERMINATOR } from '../hl7/segment.js';
+import { message } from '../hl7/segment.js';
 import { formatHl7Timestamp } from '../hl7/timestamp.js';
 import { controlIdFor } from './control-id.js';
 import { evnSegment } from './evn.js';
 import { authoritiesBySystem } from './identifiers.js';
 import { mrgSegment } from './mrg.js';
-import { mshHasNonAscii, mshSegment } from './msh.js';
+import { characterSetCode, mshSegment, withCharacterSet } from './msh.js';
+import { identifierContext } from './adapt/identifier-selection.js';
+import { adaptSegments, identifierProblem } from './adapt/apply-adaptation.js';
 import { isAscii } from '../hl7/charset.js';
 import { conformMessage } from '../hl7/conform/conform-message.js';
 import { pidSegment } from './pid.js';
@@ -37,8 +39,10 @@ export type MappingResult =
  * - A40: MSH EVN PID MRG, one message per `replaced` record in order, index = its position;
  *   `skipped` when there is none (the envelope validator should have refused the event).
  *
- * Every message then goes through {@link conformMessage}: the profile's charset, and the
- * lengths of its HL7 version (the cut positions are in `OutboundMessage.truncated`).
+ * A receiver profile's identifiers, fields and segments apply (`profile.adaptation`; an
+ * event it leaves without a PID-3 or MRG-1 is `invalid`). Every message then goes through
+ * {@link conformMessage}: the profile's charset, and the lengths of its HL7 version (the
+ * cut positions are in `OutboundMessage.truncated`).
  *
  * Does not throw for odd optional data: fields it cannot map are left empty. It relies on
  * the envelope validator for the required parts (id, type, occurredAt, patient).
@@ -50,18 +54,23 @@ export function buildMessages(event: PatientEvent, profile: MappingProfile, time
 
   const builtAt = formatHl7Timestamp(time.now, time.utcOffsetMinutes);
   const evn = evnSegment(event, trigger, profile.version, builtAt);
-  const { version } = profile;
-  const bodies: string[] = [];
+  const bodies: string[][] = [];
+  const unusable = identifierProblem(event, trigger, profile);
+  if (unusable) return { kind: 'invalid', reason: unusable };
 
   if (trigger === 'A40') {
     const replaced = event.replaced ?? [];
     if (replaced.length === 0) return { kind: 'skipped', reason: `no replaced record for A40 (${event.type})` };
     const pid = pidSegment(event.patient, profile);
-    const survivorAuthorities = authoritiesBySystem(event.patient.identifier, profile.assigningAuthorities, version);
-    for (const record of replaced) bodies.push(message([evn, pid, mrgSegment(record, survivorAuthorities, profile.assigningAuthorities, version)]));
+    const context = identifierContext(profile);
+    const survivorAuthorities = authoritiesBySystem(event.patient.identifier, context);
+    for (const record of replaced) bodies.push([evn, pid, mrgSegment(record, survivorAuthorities, context, profile.adaptation?.identifiers)]);
   } else {
-    const patientBody = (patient: FhirPatient, withVisit: boolean): string =>
-      message([evn, pidSegment(patient, profile), pv1Segment(trigger, withVisit ? event.visit : undefined, profile)]);
+    const patientBody = (patient: FhirPatient, withVisit: boolean): string[] => [
+      evn,
+      pidSegment(patient, profile),
+      pv1Segment(trigger, withVisit ? event.visit : undefined, profile),
+    ];
     bodies.push(patientBody(event.patient, true));
     if (event.type === 'unmerge' && trigger !== 'A38') {
       for (const record of event.replaced ?? []) bodies.push(patientBody(record, false));
@@ -71,11 +80,16 @@ export function buildMessages(event: PatientEvent, profile: MappingProfile, time
   const messages: OutboundMessage[] = [];
   for (const [index, body] of bodies.entries()) {
     const controlId = controlIdFor(event.id, profile.subscription, index);
-    const nonAscii = !isAscii(body) || mshHasNonAscii(profile);
-    const text = mshSegment(profile, trigger, builtAt, controlId, nonAscii) + SEGMENT_TERMINATOR + body;
-    const conformed = conformMessage(text, profile);
+    let segments = [mshSegment(profile, trigger, builtAt, controlId), ...body];
+    if (profile.adaptation) segments = adaptSegments(segments, profile.adaptation, event);
+    const conformed = conformMessage(message(segments), profile);
     if (!conformed.ok) return { kind: 'invalid', reason: conformed.reason };
-    messages.push(conformed.truncated.length > 0 ? { trigger, controlId, text: conformed.text, truncated: conformed.truncated } : { trigger, controlId, text: conformed.text });
+    // MSH-18 names the charset only when the message as sent (after the charset's
+    // replacements) holds a character outside ASCII; an empty MSH-18 means ASCII.
+    const code = isAscii(conformed.text) ? undefined : characterSetCode(profile.charset, profile.version);
+    const text = code ? withCharacterSet(conformed.text, code) : conformed.text;
+    const { truncated } = conformed;
+    messages.push(truncated.length > 0 ? { trigger, controlId, text, truncated } : { trigger, controlId, text });
   }
   return { kind: 'messages', messages };
 }

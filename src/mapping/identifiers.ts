@@ -3,6 +3,7 @@ import { escapeHl7, escapeHl7Code } from '../hl7/escape.js';
 import { components, repetitions, subcomponents } from '../hl7/segment.js';
 import { versionAtLeast, type Hl7Version } from '../hl7/versions.js';
 import { IDENTIFIER_TYPE, definedIn } from './tables/hl7-tables.js';
+import type { AuthorityOverride } from './adapt/receiver-adaptation.js';
 
 /**
  * FHIR `Identifier` -> HL7 CX (PID-3, MRG-1, PV1-19) and its assigning authority, an HD
@@ -11,6 +12,15 @@ import { IDENTIFIER_TYPE, definedIn } from './tables/hl7-tables.js';
 
 /** FHIR identifier system -> HD-1 namespace id (MappingProfile.assigningAuthorities). */
 export type AuthorityMap = Readonly<Record<string, string>>;
+
+/** What encoding an identifier depends on besides the identifier itself. */
+export interface IdentifierContext {
+  /** `hl7.assigningAuthorities`: system -> HD-1 when the identifier has no `assigner.display`. */
+  authorities: AuthorityMap;
+  version: Hl7Version;
+  /** A receiver profile's `identifiers.authorities`: per system, what to send instead. */
+  overrides?: Readonly<Record<string, AuthorityOverride>> | undefined;
+}
 
 const OID_PREFIX = 'urn:oid:';
 const UUID_PREFIX = 'urn:uuid:';
@@ -25,14 +35,16 @@ const UUID_PREFIX = 'urn:uuid:';
  *   so 2.3.1 and 2.4 get `urn:uuid:X` as HD-2 `X`, HD-3 `UUID`, and any other URI as HD-2
  *   the system, HD-3 `L` ("reserved for locally defined coding schemes": the receiver
  *   knows the URI from its interface agreement).
- * `undefined` when there is no authority at all (neither a system nor a display).
+ * A receiver profile's override for the system (`context.overrides`) replaces each part it
+ * gives. `undefined` when there is no authority at all (neither a system nor a display).
  */
-export function authorityFor(system: string | undefined, assignerDisplay: string | undefined, authorities: AuthorityMap, version: Hl7Version): string | undefined {
-  const namespace = assignerDisplay || (system ? ownValue(authorities, system) : undefined);
+export function authorityFor(system: string | undefined, assignerDisplay: string | undefined, context: IdentifierContext): string | undefined {
+  const override = system && context.overrides && Object.hasOwn(context.overrides, system) ? context.overrides[system] : undefined;
+  const namespace = override?.namespace ?? (assignerDisplay || (system ? ownValue(context.authorities, system) : undefined));
   const encodedNamespace = namespace ? escapeHl7Code(namespace) : undefined;
   if (!system) return encodedNamespace;
-  const [universalId, universalIdType] = universalIdFor(system, version);
-  return subcomponents(encodedNamespace, escapeHl7(universalId), universalIdType);
+  const [universalId, universalIdType] = universalIdFor(system, context.version);
+  return subcomponents(encodedNamespace, escapeHl7(override?.universalId ?? universalId), override?.universalIdType ?? universalIdType);
 }
 
 function universalIdFor(system: string, version: Hl7Version): [string, string] {
@@ -43,8 +55,15 @@ function universalIdFor(system: string, version: Hl7Version): [string, string] {
 }
 
 /** The HD for a FHIR identifier, see {@link authorityFor}. */
-export function identifierAuthority(identifier: FhirIdentifier, authorities: AuthorityMap, version: Hl7Version): string | undefined {
-  return authorityFor(identifier.system, identifier.assigner?.display, authorities, version);
+export function identifierAuthority(identifier: FhirIdentifier, context: IdentifierContext): string | undefined {
+  return authorityFor(identifier.system, identifier.assigner?.display, context);
+}
+
+/** CX-5 for an identifier: the receiver profile's `typeCode` for its system, else its own first coding. */
+export function identifierTypeCode(identifier: FhirIdentifier, context: IdentifierContext): string | undefined {
+  const system = identifier.system;
+  const override = system && context.overrides && Object.hasOwn(context.overrides, system) ? context.overrides[system]?.typeCode : undefined;
+  return override ?? identifier.type?.coding?.[0]?.code;
 }
 
 /**
@@ -67,17 +86,16 @@ export function cx(value: string, authority: string | undefined, typeCode: strin
  */
 export function identifierList(
   identifiers: readonly FhirIdentifier[] | undefined,
-  authorities: AuthorityMap,
-  version: Hl7Version,
+  context: IdentifierContext,
   authorityOverride?: (identifier: FhirIdentifier) => string | undefined,
 ): string {
   if (!identifiers || identifiers.length === 0) return '';
   const out: string[] = [];
   for (const identifier of identifiers) {
     if (!identifier.value) continue;
-    const authority = authorityOverride?.(identifier) ?? identifierAuthority(identifier, authorities, version);
+    const authority = authorityOverride?.(identifier) ?? identifierAuthority(identifier, context);
     if (!authority) continue;
-    out.push(cx(identifier.value, authority, identifier.type?.coding?.[0]?.code, version));
+    out.push(cx(identifier.value, authority, identifierTypeCode(identifier, context), context.version));
   }
   return repetitions(out);
 }
@@ -86,11 +104,11 @@ export function identifierList(
  * system -> encoded HD, from the first identifier of each system that has a value and an
  * authority: the authorities a PID-3 built from `identifiers` uses, per domain.
  */
-export function authoritiesBySystem(identifiers: readonly FhirIdentifier[] | undefined, authorities: AuthorityMap, version: Hl7Version): Map<string, string> {
+export function authoritiesBySystem(identifiers: readonly FhirIdentifier[] | undefined, context: IdentifierContext): Map<string, string> {
   const bySystem = new Map<string, string>();
   for (const identifier of identifiers ?? []) {
     if (!identifier.system || !identifier.value || bySystem.has(identifier.system)) continue;
-    const authority = identifierAuthority(identifier, authorities, version);
+    const authority = identifierAuthority(identifier, context);
     if (authority) bySystem.set(identifier.system, authority);
   }
   return bySystem;

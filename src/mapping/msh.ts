@@ -1,5 +1,5 @@
 import type { MappingProfile, Trigger } from './profile.js';
-import { isAscii, type Charset } from '../hl7/charset.js';
+import type { Charset } from '../hl7/charset.js';
 import { versionAtLeast, type Hl7Version } from '../hl7/versions.js';
 import { escapeHl7 } from '../hl7/escape.js';
 import { ENCODING_CHARACTERS, segment } from '../hl7/segment.js';
@@ -40,12 +40,11 @@ export function characterSetCode(charset: Charset, version: Hl7Version): string 
 /**
  * The MSH segment. MSH-1/MSH-2 are the delimiters, never escaped; every other value is
  * escaped. MSH-8 only when the profile has one; MSH-15/16 empty (original acknowledgment
- * mode); MSH-18 the charset's code ({@link characterSetCode}) when `nonAscii`: a message of
- * plain ASCII is the same bytes in every charset, and an empty MSH-18 says ASCII. The
- * caller decides `nonAscii` over the whole message, this segment's values included (see
- * {@link mshHasNonAscii}).
+ * mode) unless the profile is in enhanced mode (`acknowledgment`); MSH-18 empty: {@link withCharacterSet} sets it once the whole message is known (a
+ * message of plain ASCII is the same bytes in every charset, and an empty MSH-18 says
+ * ASCII).
  */
-export function mshSegment(profile: MappingProfile, trigger: Trigger, sentAt: string, controlId: string, nonAscii: boolean): string {
+export function mshSegment(profile: MappingProfile, trigger: Trigger, sentAt: string, controlId: string): string {
   return segment('MSH', [
     ENCODING_CHARACTERS, // MSH-2 (MSH-1 is the `|` after the name)
     escapeHl7(profile.sendingApplication), // MSH-3
@@ -60,20 +59,20 @@ export function mshSegment(profile: MappingProfile, trigger: Trigger, sentAt: st
     profile.version, // MSH-12
     undefined, // MSH-13 sequence number
     undefined, // MSH-14 continuation pointer
-    undefined, // MSH-15 accept ack type: empty = original mode
-    undefined, // MSH-16 application ack type
+    profile.acknowledgment?.accept, // MSH-15 accept ack type: empty = original mode
+    profile.acknowledgment?.application, // MSH-16 application ack type
     undefined, // MSH-17 country code
-    nonAscii ? characterSetCode(profile.charset, profile.version) : undefined, // MSH-18
+    undefined, // MSH-18: set on the finished message, see withCharacterSet
   ]);
 }
 
-/** Whether any profile value that goes into MSH has a non-ASCII character. */
-export function mshHasNonAscii(profile: MappingProfile): boolean {
-  return (
-    !isAscii(profile.sendingApplication) ||
-    !isAscii(profile.sendingFacility) ||
-    !isAscii(profile.receivingApplication) ||
-    !isAscii(profile.receivingFacility) ||
-    (profile.security !== undefined && !isAscii(profile.security))
-  );
+const MSH_18 = 17; // index of MSH-18 in the `|`-split MSH segment (MSH-1 is the separator itself)
+
+/** `text` (a finished message) with MSH-18 set to `code`, an ASCII table 0211 code. */
+export function withCharacterSet(text: string, code: string): string {
+  const end = text.indexOf('\r');
+  const fields = text.slice(0, end).split('|');
+  while (fields.length <= MSH_18) fields.push('');
+  fields[MSH_18] = code;
+  return fields.join('|') + text.slice(end);
 }

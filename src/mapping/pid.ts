@@ -2,6 +2,7 @@ import {
   MOTHERS_MAIDEN_NAME_URL,
   type FhirCodeableConcept,
   type FhirCommunication,
+  type FhirIdentifier,
   type FhirPatient,
 } from '../event/patient-event.js';
 import type { MappingProfile } from './profile.js';
@@ -10,7 +11,8 @@ import { escapeHl7 } from '../hl7/escape.js';
 import { segment } from '../hl7/segment.js';
 import { fhirDateToHl7 } from '../hl7/timestamp.js';
 import { addressList } from './addresses.js';
-import { identifierList } from './identifiers.js';
+import { cx, identifierAuthority, identifierList, identifierTypeCode, type IdentifierContext } from './identifiers.js';
+import { identifierContext, selectIdentifiers } from './adapt/identifier-selection.js';
 import { nameList } from './names.js';
 import { telecomFields } from './telecom.js';
 import { codeTable } from './code-table.js';
@@ -25,12 +27,14 @@ import { MARITAL_STATUS, definedIn } from './tables/hl7-tables.js';
 export function pidSegment(patient: FhirPatient, profile: MappingProfile): string {
   const { version } = profile;
   const telecom = telecomFields(patient.telecom, version);
+  const context = identifierContext(profile);
+  const identifiers = selectIdentifiers(patient.identifier, profile.adaptation?.identifiers);
   const deceasedAt = patient.deceasedDateTime;
   return segment('PID', [
     '1', // PID-1 set id
-    undefined, // PID-2 (deprecated patient id)
-    identifierList(patient.identifier, profile.assigningAuthorities, version), // PID-3
-    undefined, // PID-4
+    placedCx(identifiers.placed['PID-2'], context), // PID-2 (deprecated patient id): only by a receiver profile
+    identifierList(identifiers.list, context), // PID-3
+    placedCx(identifiers.placed['PID-4'], context), // PID-4 alternate patient id: only by a receiver profile
     nameList(patient.name, version), // PID-5
     mothersMaidenName(patient), // PID-6
     patient.birthDate ? fhirDateToHl7(patient.birthDate) : undefined, // PID-7
@@ -45,7 +49,7 @@ export function pidSegment(patient: FhirPatient, profile: MappingProfile): strin
     maritalStatus(patient.maritalStatus, version), // PID-16
     undefined, // PID-17
     undefined, // PID-18
-    undefined, // PID-19
+    identifiers.placed['PID-19']?.value ? escapeHl7(identifiers.placed['PID-19'].value) : undefined, // PID-19 (SSN, an ST): only by a receiver profile
     undefined, // PID-20
     undefined, // PID-21
     undefined, // PID-22
@@ -58,6 +62,12 @@ export function pidSegment(patient: FhirPatient, profile: MappingProfile): strin
     deceasedAt ? fhirDateToHl7(deceasedAt) : undefined, // PID-29
     deceasedAt || patient.deceasedBoolean === true ? 'Y' : patient.deceasedBoolean === false ? 'N' : undefined, // PID-30
   ]);
+}
+
+/** A CX for an identifier a receiver profile placed in PID-2 or PID-4. */
+function placedCx(identifier: FhirIdentifier | undefined, context: IdentifierContext): string | undefined {
+  if (!identifier?.value) return undefined;
+  return cx(identifier.value, identifierAuthority(identifier, context), identifierTypeCode(identifier, context), context.version);
 }
 
 /** Patient.gender -> PID-8 (table 0001). */

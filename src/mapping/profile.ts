@@ -1,8 +1,10 @@
 import type { EventType } from '../event/patient-event.js';
 import type { Charset } from '../hl7/charset.js';
 import type { Hl7Version } from '../hl7/versions.js';
+import type { ReceiverAdaptation } from './adapt/receiver-adaptation.js';
 
 export type { Hl7Version } from '../hl7/versions.js';
+import type { EnhancedAckMode } from '../hl7/ack-mode.js';
 
 /**
  * What the mapper needs to know about a subscription: the resolved, validated settings.
@@ -61,12 +63,16 @@ export interface MappingProfile {
   lengths: 'truncate' | 'keep';
   /** MSH-11. */
   processingId: ProcessingId;
+  /** MSH-15 / MSH-16 (enhanced acknowledgment mode); undefined: both empty, original mode. */
+  acknowledgment?: EnhancedAckMode;
   triggers: TriggerTable;
   /**
    * FHIR identifier system -> HD-1 namespace id, used when an identifier has no
    * `assigner.display` (e.g. `{"urn:oid:1.2.3.4.5.6.1": "ACME_MPI"}`).
    */
   assigningAuthorities: Readonly<Record<string, string>>;
+  /** The receiver profile's identifiers, fields and segments (README "Fitting a receiver"); none when unset. */
+  adaptation?: ReceiverAdaptation;
 }
 
 /** The clock reading a message is built with (MSH-7, EVN-2). */

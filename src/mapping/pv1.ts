@@ -3,6 +3,7 @@ import type { MappingProfile, Trigger } from './profile.js';
 import type { Hl7Version } from '../hl7/versions.js';
 import { segment } from '../hl7/segment.js';
 import { authorityFor, cx } from './identifiers.js';
+import { identifierContext } from './adapt/identifier-selection.js';
 import { PATIENT_CLASS, PSEUDO_VISIT_CLASS, definedIn } from './tables/hl7-tables.js';
 
 /**
@@ -23,7 +24,7 @@ export function pv1Segment(trigger: Trigger, visit: Visit | undefined, profile: 
   if (trigger === 'A38') classCode = 'P';
   if (visit && trigger !== 'A28' && trigger !== 'A31') {
     if (visit.class && trigger !== 'A38') classCode = patientClass(visit.class, version);
-    if (visit.number) visitNumber = cx(visit.number, authorityFor(visit.system, undefined, profile.assigningAuthorities, version), undefined, version);
+    if (visit.number) visitNumber = cx(visit.number, authorityFor(visit.system, undefined, identifierContext(profile)), undefined, version);
   }
   const fields: (string | undefined)[] = new Array<string | undefined>(19).fill(undefined);
   fields[0] = '1'; // PV1-1 set id

@@ -20,8 +20,8 @@ export interface TelecomFields {
  * The number is sent as given (no reformatting).
  *
  * XTN-2 use (table 0201) / XTN-3 equipment (table 0202). Every code below is in the tables
- * of 2.3.1 to 2.6; `PRS` (personal), the natural code for a mobile, comes only in 2.7, so
- * a mobile is a primary residence number on cellular equipment, `PRN^CP`:
+ * of 2.3.1 to 2.6; `PRS` (personal), the natural code for a mobile, is missing before 2.6,
+ * so a mobile is a primary residence number on cellular equipment, `PRN^CP`, in every version:
  * - phone: home/mobile/no use -> PRN (mobile with equipment CP, else PH), work -> WPN^PH,
  *   temp -> ORN^PH;
  * - sms: a number that takes text messages, i.e. a cellular one: equipment CP, use WPN

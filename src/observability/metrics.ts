@@ -1,6 +1,15 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { OUTCOMES } from '../delivery/outcomes.js';
 import { SUPPORTED_TRIGGERS } from '../mapping/profile.js';
+import { IGNORED_REASONS } from '../transport/answers.js';
+
+/** MSA-1 codes as metric label values: a fixed vocabulary, whatever the receiver sends. */
+export const ACK_CODE_LABELS = ['AA', 'AE', 'AR', 'CA', 'CE', 'CR', 'none', 'other'] as const;
+
+export function ackCodeLabel(code: string): (typeof ACK_CODE_LABELS)[number] {
+  if (code === '') return 'none';
+  return (ACK_CODE_LABELS as readonly string[]).includes(code) && code !== 'none' && code !== 'other' ? (code as (typeof ACK_CODE_LABELS)[number]) : 'other';
+}
 
 /**
  * The daemon's Prometheus metrics. Every series is labelled by `subscription` (and fixed
@@ -15,7 +24,8 @@ export class DispatcherMetrics {
   readonly deadLetters: Counter<'subscription' | 'outcome'>;
   readonly unroutableDeadLetters: Counter<'subscription'>;
   readonly ackLatency: Histogram<'subscription'>;
-  readonly ignoredFrames: Counter<'subscription' | 'reason'>;
+  readonly ignoredFrames: Counter<'subscription' | 'reason' | 'code'>;
+  readonly lateErrors: Counter<'subscription' | 'code'>;
   readonly truncatedValues: Counter<'subscription' | 'field'>;
   readonly receiverConnections: Gauge<'subscription'>;
   readonly receiverReachable: Gauge<'subscription'>;
@@ -34,7 +44,7 @@ export class DispatcherMetrics {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'mllp_dispatcher_process_' });
     this.events = new Counter({
       name: 'mllp_events_total',
-      help: 'Events settled, by outcome (accepted, application-error, rejected, uncertain, unreachable, invalid-ack, invalid-event, expired, filtered, skipped).',
+      help: 'Events settled, by outcome (accepted, application-error, rejected, uncertain, unreachable, invalid-ack, application-ack-timeout, invalid-event, expired, filtered, skipped).',
       labelNames: ['subscription', 'outcome'],
       registers,
     });
@@ -83,8 +93,14 @@ export class DispatcherMetrics {
     });
     this.ignoredFrames = new Counter({
       name: 'mllp_ignored_frames_total',
-      help: 'Frames from the receiver that answered nothing in flight (duplicate or unsolicited ACKs).',
-      labelNames: ['subscription', 'reason'],
+      help: 'Frames from the receiver that answered nothing due (duplicate or unsolicited ACKs), by reason and MSA-1 code.',
+      labelNames: ['subscription', 'reason', 'code'],
+      registers,
+    });
+    this.lateErrors = new Counter({
+      name: 'mllp_late_errors_total',
+      help: 'Errors (AE, AR, CE, CR) the receiver sent for messages it had already accepted (AA or CA): their events were already acknowledged.',
+      labelNames: ['subscription', 'code'],
       registers,
     });
     this.receiverConnections = new Gauge({
@@ -177,7 +193,10 @@ export class DispatcherMetrics {
     for (const trigger of SUPPORTED_TRIGGERS) this.messagesSent.remove({ subscription, trigger });
     for (const queue of ['events', 'dead']) this.queueMessages.remove({ subscription, queue });
     for (const certificate of ['client', 'server']) this.certificateExpiry.remove({ subscription, certificate });
-    for (const reason of ['duplicate-ack', 'unsolicited']) this.ignoredFrames.remove({ subscription, reason });
+    for (const code of ACK_CODE_LABELS) {
+      this.lateErrors.remove({ subscription, code });
+      for (const reason of IGNORED_REASONS) this.ignoredFrames.remove({ subscription, reason, code });
+    }
   }
 }
 

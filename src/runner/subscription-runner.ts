@@ -15,9 +15,10 @@ import { patientKey } from '../routing/patient-key.js';
 import { DeliveryStream, type ThreadedJob } from '../delivery/thread/delivery-stream.js';
 import type { AttemptReport, JobResult } from '../delivery/job.js';
 import { describeEndpoint } from '../transport/endpoint.js';
-import { SubscriptionHotMetrics, type DispatcherMetrics } from '../observability/metrics.js';
+import { SubscriptionHotMetrics, ackCodeLabel, type DispatcherMetrics } from '../observability/metrics.js';
 import { FailureLog } from '../observability/failure-log.js';
 import { Settler, type Settlement } from './settler.js';
+import { LateAnswerReporter } from './late-answers.js';
 import { ConsumerRoleTracker, type ConsumerRole } from './consumer-role.js';
 import { ResolutionStage, type Resolved, type ResolutionWait } from '../fhir/resolution-stage.js';
 import type { FhirSourceConfig } from '../fhir/fhir-sources-config.js';
@@ -160,6 +161,7 @@ export class SubscriptionRunner {
         metrics.unroutableDeadLetters.inc(labels);
       },
     });
+    const late = new LateAnswerReporter({ subscription: sub.name, session: this.session, receiptsExchange: amqp.receiptsExchange, receipts: amqp.receipts, logger: this.logger, metrics });
     this.dispatcher = new DeliveryStream<SubscriptionJob>({
       settings: withDefined(
         {
@@ -172,7 +174,7 @@ export class SubscriptionRunner {
           ackTimeoutMs: sub.timeouts.ackMs,
           charset: sub.mapping.charset,
         },
-        { tls: sub.tls },
+        { tls: sub.tls, enhanced: sub.mapping.acknowledgment ? { mode: sub.mapping.acknowledgment, applicationAckTimeoutMs: sub.timeouts.applicationAckMs } : undefined },
       ),
       connections: {
         connected: (lane, info) => {
@@ -185,10 +187,11 @@ export class SubscriptionRunner {
           metrics.receiverConnections.set(labels, --this.receiverConnections);
           this.logger.debug({ lane, reason }, 'receiver connection closed');
         },
-        ignoredFrame: (lane, reason) => {
-          metrics.ignoredFrames.inc({ ...labels, reason });
-          this.logger.debug({ lane, reason }, 'ignored a frame that answers nothing in flight');
+        ignoredFrame: (lane, reason, code) => {
+          metrics.ignoredFrames.inc({ ...labels, reason, code: ackCodeLabel(code) });
+          this.logger.debug({ lane, reason, ackCode: ackCodeLabel(code) }, 'ignored a frame that answers nothing in flight');
         },
+        lateAnswer: (lane, answer) => late.report(lane, answer),
       },
       listener: {
         settled: (job, result) => this.onJobSettled(job, result),

@@ -1,86 +1,19 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
-import { parseAck, type ParsedAck } from '../hl7/ack.js';
-import { decodeText, type Charset } from '../hl7/charset.js';
+import type { ParsedAck } from '../hl7/ack.js';
+import { applicationAckOnSuccess, commitAckOnSuccess } from '../hl7/ack-mode.js';
+import { decodeText } from '../hl7/charset.js';
 import { MllpFrameDecoder } from './mllp-framing.js';
-import type { MllpEndpoint } from './endpoint.js';
-import { loadTlsMaterial, tlsFilesStamp, type TlsFileSettings } from './tls-files.js';
+import { loadTlsMaterial, tlsFilesStamp } from './tls-files.js';
+import { ApplicationWaits, ConnectionLedger, MAX_SENT_PER_CONNECTION, type SendContext } from './answers.js';
+import { routeFrame } from './route-frame.js';
+import { describeSocketError, isTlsFailure } from './socket-errors.js';
+import { openSocket, type PeerEvidence } from './open-socket.js';
+import type { ConnectionInfo, MllpClientOptions, MllpSender, SendResult } from './sender.js';
 
-/**
- * What happened to one send. The transport only reports facts; what to do about them
- * (retry, dead-letter) is decided by the delivery policy.
- *
- * - `ack`: an ACK whose MSA-2 equals the MSH-10 sent (any MSA-1 code).
- * - `unreachable`: no connection could be made (TCP connect, TLS handshake, or the TLS
- *   layer failing right after it, e.g. the receiver refusing our client certificate).
- *   The receiver cannot have processed the message.
- * - `uncertain`: the message was written, then no ACK came within the ACK timeout or the
- *   receiver closed the connection. The receiver may or may not have it.
- * - `invalid-ack`: the reply was not MLLP, not HL7, not an ACK, or acknowledged a control
- *   id that is not the one sent.
- *
- * After `uncertain` and `invalid-ack` the socket is already destroyed, so a late ACK can
- * never be read as the answer to a later message.
- */
-export type SendResult =
-  | { kind: 'ack'; ack: ParsedAck; latencyMs: number }
-  | { kind: 'unreachable'; reason: string }
-  | { kind: 'uncertain'; reason: string }
-  | { kind: 'invalid-ack'; reason: string };
-
-/** The seam the delivery layer depends on; tests may put a fake behind it. */
-export interface MllpSender {
-  /** Sends one framed message and waits for its ACK. Only one send may be in flight. */
-  send(frame: Buffer, controlId: string): Promise<SendResult>;
-  /** Drops the connection; a send in flight resolves as `uncertain`. Idempotent. */
-  close(): Promise<void>;
-  readonly connected: boolean;
-}
-
-export interface ConnectionInfo {
-  protocol?: string;
-  /** notAfter of the receiver's certificate (sllp only). */
-  serverCertificateExpiresAt?: Date;
-  /** notAfter of our client certificate (mutual TLS only). */
-  clientCertificateExpiresAt?: Date;
-}
-
-export interface MllpClientListener {
-  connected?(info: ConnectionInfo): void;
-  disconnected?(reason: string): void;
-  /** A frame arrived that answers nothing in flight (e.g. a duplicate ACK); it was ignored. */
-  ignoredFrame?(reason: 'duplicate-ack' | 'unsolicited'): void;
-}
-
-export interface MllpClientOptions {
-  endpoint: MllpEndpoint;
-  /** Required when `endpoint.secure`. */
-  tls?: TlsFileSettings;
-  /**
-   * How often (at most) a send checks whether the TLS files changed on disk; when they did,
-   * the connection is replaced before the message goes out, so a rotated certificate is in
-   * use within this long without a restart. Default 30 s.
-   */
-  tlsCheckIntervalMs?: number;
-  connectTimeoutMs: number;
-  ackTimeoutMs: number;
-  /** The subscription's charset (`settings.Charset`): ACKs are read in it. Default UTF-8. */
-  charset?: Charset;
-  listener?: MllpClientListener;
-}
-
-/** How many control ids acknowledged on the current connection are remembered. */
-const RECENT_ACKS_KEPT = 64;
-
-/** What the receiver has shown on the current connection, for classifying its loss. */
-interface PeerEvidence {
-  /** Any byte read from the receiver (an ACK, a duplicate, garbage). */
-  bytesReceived: boolean;
-  /** A TLS session ticket arrived: the receiver's TLS stack accepted the handshake. */
-  sessionTicket: boolean;
-  tls13: boolean;
-}
+export type { ApplicationAnswer, IgnoredReason, LateAnswer, SendContext } from './answers.js';
+export type { ConnectionInfo, MllpClientListener, MllpClientOptions, MllpSender, SendResult } from './sender.js';
 
 interface InFlight {
   controlId: string;
@@ -96,18 +29,22 @@ interface InFlight {
  * next send opens a new one. There is no retry loop here: a failed connect returns
  * `unreachable` and the caller's backoff decides when to try again.
  *
- * ACK correlation: a frame counts as the answer only if it parses as an ACK whose MSA-2
- * equals the control id in flight. A frame repeating the ACK of a message already
- * acknowledged on this connection (some receivers re-send old ACKs) is ignored; any other
- * mismatch fails the send as `invalid-ack` and closes the connection. Resending a control id
- * that was already acknowledged on the connection opens a new connection first, so such a
- * repeated old ACK can never be taken for the answer to the resend.
+ * ACK correlation (see route-frame.ts): a frame counts as the answer only if it parses as
+ * an ACK whose MSA-2 equals the control id in flight. A frame answering another message
+ * written on this connection (a repeated ACK, a late application ACK, an error after an
+ * AA) is matched to that message: an application ACK ends its wait, an error after an AA
+ * or CA is reported as a late answer, anything else is ignored with a count. A frame whose
+ * MSA-2 matches nothing written on the connection fails the send in flight as
+ * `invalid-ack` and closes the connection. Resending a control id that was already written
+ * on the connection opens a new connection first, so an old answer can never be taken for
+ * the answer to the resend.
  */
 export class MllpClient implements MllpSender {
   private socket: net.Socket | undefined;
   private readonly decoder = new MllpFrameDecoder();
   private inFlight: InFlight | undefined;
-  private recentAcks: string[] = [];
+  private readonly ledger = new ConnectionLedger();
+  private readonly applicationWaits = new ApplicationWaits();
   /** What the current connection has shown of the receiver (see `onGone`). */
   private peer: PeerEvidence = { bytesReceived: false, sessionTicket: false, tls13: false };
   /** True from the start of a send until it settles, connecting included. */
@@ -124,22 +61,27 @@ export class MllpClient implements MllpSender {
     return this.socket !== undefined;
   }
 
-  async send(frame: Buffer, controlId: string): Promise<SendResult> {
+  async send(frame: Buffer, controlId: string, context?: SendContext): Promise<SendResult> {
     if (this.closed) return { kind: 'unreachable', reason: 'client is closed' };
     // Checked before connecting, so a second send cannot slip in while the first one waits
     // for its connection.
     if (this.busy) throw new Error('MllpClient.send called while a message is in flight');
     this.busy = true;
     try {
-      // A resend of a control id this connection already acknowledged (a retry after AR or
-      // AE) goes out on a fresh connection: here a replayed copy of the old ACK would carry
-      // the very MSA-2 in flight and answer the resend in place of the receiver's new verdict.
-      if (this.socket !== undefined && this.recentAcks.includes(controlId)) {
-        this.dropSocket('resending a control id already acknowledged on this connection');
+      // A resend of a control id this connection already carried (a retry after AR or AE)
+      // goes out on a fresh connection: here a replayed copy of the old ACK would carry the
+      // very MSA-2 in flight and answer the resend in place of the receiver's new verdict.
+      // A connection that carried its maximum of messages is replaced too. Either
+      // waits for the application ACKs still due on the connection, which closing would lose.
+      const resend = this.ledger.has(controlId);
+      if (this.socket !== undefined && (resend || this.ledger.size >= (this.options.maxMessagesPerConnection ?? MAX_SENT_PER_CONNECTION))) {
+        await this.applicationWaits.drained();
+        this.dropSocket(resend ? 'resending a control id already sent on this connection' : 'connection carried its maximum of messages; replacing it');
       }
       // Certificate rotation: replaced TLS files are used from the next message on. The
-      // connection is idle here (nothing in flight), so closing it disturbs nothing.
-      if (this.socket !== undefined && this.options.endpoint.secure && (await this.tlsFilesChanged())) {
+      // connection is idle here (nothing in flight, no application ACK due), so closing it
+      // disturbs nothing.
+      if (this.socket !== undefined && this.options.endpoint.secure && this.applicationWaits.size === 0 && (await this.tlsFilesChanged())) {
         this.dropSocket('TLS files changed on disk: reconnecting with the new certificate');
       }
       if (this.socket === undefined) {
@@ -151,11 +93,15 @@ export class MllpClient implements MllpSender {
       if (socket === undefined) {
         return { kind: 'unreachable', reason: this.closed ? 'client is closed' : 'connection closed by the receiver before the message was written' };
       }
+      const { enhanced } = this.options;
+      // Without a commit ACK on success (MSH-15 NE or ER) the first answer is the application ACK.
+      const timeoutMs = enhanced && !commitAckOnSuccess(enhanced.mode) ? enhanced.applicationAckTimeoutMs : this.options.ackTimeoutMs;
       return await new Promise<SendResult>((resolve) => {
         const timer = setTimeout(() => {
-          this.finish({ kind: 'uncertain', reason: `no ACK within ${this.options.ackTimeoutMs} ms` }, true);
-        }, this.options.ackTimeoutMs);
+          this.finish({ kind: 'uncertain', reason: `no ACK within ${timeoutMs} ms` }, true);
+        }, timeoutMs);
         this.inFlight = { controlId, startedAt: performance.now(), timer, resolve };
+        this.ledger.record(controlId, context);
         socket.write(frame);
       });
     } finally {
@@ -175,6 +121,7 @@ export class MllpClient implements MllpSender {
   async close(): Promise<void> {
     this.closed = true;
     this.abortConnect?.('client is closed');
+    this.applicationWaits.closeAll('connection closed by the dispatcher');
     this.finish({ kind: 'uncertain', reason: 'connection closed by the dispatcher' }, true);
     this.dropSocket('closed by the dispatcher');
   }
@@ -195,53 +142,32 @@ export class MllpClient implements MllpSender {
       }
     }
     if (this.closed) return 'client is closed';
-    return new Promise<string | undefined>((resolve) => {
-      const socket = tlsOptions
-        ? tls.connect({ ...tlsOptions, host: endpoint.host, port: endpoint.port, servername: sniName(tlsOptions, endpoint) })
-        : net.connect({ host: endpoint.host, port: endpoint.port });
-      const evidence: PeerEvidence = { bytesReceived: false, sessionTicket: false, tls13: false };
-      // A TLS 1.3 server sends its session tickets once it has accepted the handshake
-      // (client certificate included); see `onGone`.
-      if (tlsOptions) socket.on('session', () => (evidence.sessionTicket = true));
-      const fail = (reason: string) => {
-        clearTimeout(timer);
-        this.abortConnect = undefined;
-        socket.removeAllListeners();
-        socket.on('error', () => {});
-        socket.destroy();
-        resolve(reason);
-      };
-      this.abortConnect = fail;
-      const timer = setTimeout(
-        () => fail(`${tlsOptions ? 'connect or TLS handshake' : 'connect'} timed out after ${connectTimeoutMs} ms`),
-        connectTimeoutMs,
-      );
-      socket.once('error', (error) => fail(describeSocketError(error, Boolean(tlsOptions))));
-      socket.once(tlsOptions ? 'secureConnect' : 'connect', () => {
-        clearTimeout(timer);
-        this.abortConnect = undefined;
-        socket.removeAllListeners('error');
-        if (socket instanceof tls.TLSSocket) evidence.tls13 = socket.getProtocol() === 'TLSv1.3';
-        this.adopt(socket, evidence);
-        const info: ConnectionInfo = {};
-        if (socket instanceof tls.TLSSocket) {
-          const protocol = socket.getProtocol();
-          if (protocol) info.protocol = protocol;
-          const peer = socket.getPeerX509Certificate();
-          if (peer) info.serverCertificateExpiresAt = new Date(peer.validTo);
-          if (clientCertificateExpiresAt) info.clientCertificateExpiresAt = clientCertificateExpiresAt;
-        }
-        this.options.listener?.connected?.(info);
-        resolve(undefined);
-      });
-    });
+    const opened = await openSocket(endpoint, tlsOptions, connectTimeoutMs, (abort) => (this.abortConnect = abort));
+    this.abortConnect = undefined;
+    if (typeof opened === 'string') return opened;
+    const { socket, evidence } = opened;
+    if (this.closed) {
+      socket.destroy();
+      return 'client is closed';
+    }
+    this.adopt(socket, evidence);
+    const info: ConnectionInfo = {};
+    if (socket instanceof tls.TLSSocket) {
+      const protocol = socket.getProtocol();
+      if (protocol) info.protocol = protocol;
+      const peer = socket.getPeerX509Certificate();
+      if (peer) info.serverCertificateExpiresAt = new Date(peer.validTo);
+      if (clientCertificateExpiresAt) info.clientCertificateExpiresAt = clientCertificateExpiresAt;
+    }
+    this.options.listener?.connected?.(info);
+    return undefined;
   }
 
   private adopt(socket: net.Socket, peer: PeerEvidence): void {
     this.socket = socket;
     this.peer = peer;
     this.decoder.reset();
-    this.recentAcks = [];
+    this.ledger.clear();
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 30_000);
     socket.on('data', (chunk: Buffer) => this.onData(socket, chunk));
@@ -268,35 +194,47 @@ export class MllpClient implements MllpSender {
   }
 
   private onFrame(text: string): void {
-    const parsed = parseAck(text);
-    const inFlight = this.inFlight;
-    if (parsed.ok && this.recentAcks.includes(parsed.ack.controlId) && parsed.ack.controlId !== inFlight?.controlId) {
-      this.options.listener?.ignoredFrame?.('duplicate-ack');
+    const route = routeFrame(text, this.inFlight?.controlId, this.ledger, this.applicationWaits, this.options.charset);
+    const listener = this.options.listener;
+    if (route.replyWith !== undefined) this.writeOwnAck(route.replyWith);
+    switch (route.kind) {
+      case 'answer':
+        this.answerInFlight(route.ack);
+        return;
+      case 'application':
+        this.applicationWaits.answer(route.ack);
+        return;
+      case 'late':
+        // Reported after the settlement of the message it answers, which runs in the
+        // microtasks that follow this read: its receipt comes first.
+        if (listener?.lateAnswer) setImmediate(() => listener.lateAnswer?.(route.late));
+        return;
+      case 'ignored':
+        listener?.ignoredFrame?.(route.reason, route.code);
+        return;
+      case 'invalid':
+        this.finish({ kind: 'invalid-ack', reason: route.reason }, true);
+        return;
+    }
+  }
+
+  private answerInFlight(ack: ParsedAck): void {
+    const inFlight = this.inFlight!;
+    const latencyMs = performance.now() - inFlight.startedAt;
+    const enhanced = this.options.enhanced;
+    if (enhanced && ack.ackCode === 'CA' && applicationAckOnSuccess(enhanced.mode)) {
+      const application = this.applicationWaits.start(ack.controlId, enhanced.applicationAckTimeoutMs, inFlight.startedAt);
+      this.finish({ kind: 'ack', ack, latencyMs, application }, false);
       return;
     }
-    if (!inFlight) {
-      this.options.listener?.ignoredFrame?.('unsolicited');
-      return;
-    }
-    if (!parsed.ok) {
-      this.finish({ kind: 'invalid-ack', reason: `reply is not a readable ACK: ${parsed.reason}` }, true);
-      return;
-    }
-    const { ack } = parsed;
-    if (ack.messageType !== 'ACK') {
-      this.finish({ kind: 'invalid-ack', reason: `reply is not an ACK (MSH-9.1 ${safeToken(ack.messageType)})` }, true);
-      return;
-    }
-    if (ack.controlId !== inFlight.controlId) {
-      this.finish(
-        { kind: 'invalid-ack', reason: `ACK MSA-2 ${safeToken(ack.controlId)} does not match MSH-10 ${inFlight.controlId}` },
-        true,
-      );
-      return;
-    }
-    this.recentAcks.push(ack.controlId);
-    if (this.recentAcks.length > RECENT_ACKS_KEPT) this.recentAcks.shift();
-    this.finish({ kind: 'ack', ack, latencyMs: performance.now() - inFlight.startedAt }, false);
+    this.finish({ kind: 'ack', ack, latencyMs }, false);
+  }
+
+  /** Writes our commit ACK (CA) for a receiver's application ACK that asked for one. */
+  private writeOwnAck(reply: { controlId: string; frame: Buffer }): void {
+    if (!this.socket) return;
+    this.ledger.recordOwnAck(reply.controlId);
+    this.socket.write(reply.frame);
   }
 
   /**
@@ -356,35 +294,4 @@ export class MllpClient implements MllpSender {
     socket.destroy();
     this.options.listener?.disconnected?.(reason);
   }
-}
-
-/** SNI must be a host name: never an IP address (RFC 6066). */
-function sniName(options: tls.ConnectionOptions, endpoint: MllpEndpoint): string | undefined {
-  if (options.servername) return options.servername;
-  return net.isIP(endpoint.host) ? undefined : endpoint.host;
-}
-
-/** TLS-layer failures (alerts, verification) mean "not connected", never "maybe delivered". */
-function isTlsFailure(error: Error): boolean {
-  const code = (error as NodeJS.ErrnoException).code ?? '';
-  return code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || /alert/i.test(error.message);
-}
-
-/** A socket error as a log-safe sentence: the system or TLS code and Node's text, no data. */
-function describeSocketError(error: Error, secure: boolean): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  const layer = secure && (isTlsFailure(error) || isCertificateError(code)) ? 'TLS' : 'socket';
-  return `${layer} error ${code ?? ''}: ${error.message}`.replace(/\s+/g, ' ').trim();
-}
-
-function isCertificateError(code: string | undefined): boolean {
-  return code !== undefined && /CERT|SIGNATURE|ISSUER|SELF_SIGNED|UNABLE_TO/.test(code);
-}
-
-/**
- * Quotes a value read from the receiver's reply only when it looks like a code or a control
- * id; anything else could carry patient data and is described, not shown.
- */
-function safeToken(value: string): string {
-  return /^[A-Za-z0-9_.-]{1,32}$/.test(value) ? `"${value}"` : `(${value.length} characters, not shown)`;
 }

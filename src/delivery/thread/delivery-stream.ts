@@ -3,7 +3,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { PACKAGE_ROOT } from '../../package-paths.js';
-import type { ConnectionInfo } from '../../transport/mllp-client.js';
+import type { ConnectionInfo, IgnoredReason, LateAnswer } from '../../transport/mllp-client.js';
 import type { JobResult, StreamJob, StreamListener } from '../job.js';
 import { BatchedPort } from './batched-port.js';
 import { LaneServer } from './lane-server.js';
@@ -23,7 +23,10 @@ export interface ThreadedJob extends StreamJob {
 export interface ConnectionListener {
   connected(lane: number, info: ConnectionInfo): void;
   disconnected(lane: number, reason: string): void;
-  ignoredFrame(lane: number, reason: 'duplicate-ack' | 'unsolicited'): void;
+  /** A frame that answered nothing due was ignored; `code` is its MSA-1 ('' if none). */
+  ignoredFrame(lane: number, reason: IgnoredReason, code: string): void;
+  /** An AE/AR/CE/CR came after the message was settled by an AA or CA. */
+  lateAnswer(lane: number, answer: LateAnswer): void;
 }
 
 export interface DeliveryStreamOptions<J extends ThreadedJob> {
@@ -169,7 +172,10 @@ export class DeliveryStream<J extends ThreadedJob> {
         connections.disconnected(message.lane, message.reason);
         break;
       case 'ignored-frame':
-        connections.ignoredFrame(message.lane, message.reason);
+        connections.ignoredFrame(message.lane, message.reason, message.code);
+        break;
+      case 'late-answer':
+        connections.lateAnswer(message.lane, message.answer);
         break;
       case 'stopped':
         this.onStopped?.();

@@ -47,10 +47,12 @@ export class LaneServer {
           connectTimeoutMs: settings.connectTimeoutMs,
           ackTimeoutMs: settings.ackTimeoutMs,
           charset: settings.charset,
+          ...(settings.enhanced ? { enhanced: settings.enhanced } : {}),
           listener: {
             connected: (info) => out.push({ type: 'connected', lane, info }),
             disconnected: (reason) => out.push({ type: 'disconnected', lane, reason }),
-            ignoredFrame: (reason) => out.push({ type: 'ignored-frame', lane, reason }),
+            ignoredFrame: (reason, code) => out.push({ type: 'ignored-frame', lane, reason, code }),
+            lateAnswer: (answer) => out.push({ type: 'late-answer', lane, answer }),
           },
         }),
       listener: {

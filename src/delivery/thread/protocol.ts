@@ -2,7 +2,8 @@ import type { OutboundMessage } from '../../mapping/profile.js';
 import type { Charset } from '../../hl7/charset.js';
 import type { MllpEndpoint } from '../../transport/endpoint.js';
 import type { TlsFileSettings } from '../../transport/tls-files.js';
-import type { ConnectionInfo } from '../../transport/mllp-client.js';
+import type { ConnectionInfo, IgnoredReason, LateAnswer } from '../../transport/mllp-client.js';
+import type { EnhancedAckMode } from '../../hl7/ack-mode.js';
 import type { OutcomePolicy, RetrySettings } from '../policy.js';
 import type { AttemptReport, JobResult } from '../job.js';
 
@@ -24,6 +25,8 @@ export interface DeliveryStreamSettings {
   ackTimeoutMs: number;
   /** `settings.Charset`: messages are written and ACKs read in it. */
   charset: Charset;
+  /** Enhanced acknowledgment mode (MSH-15/16); absent: original mode. */
+  enhanced?: { mode: EnhancedAckMode; applicationAckTimeoutMs: number };
 }
 
 /** An event to deliver, as handed to the thread. `seq` names it in both directions. */
@@ -64,6 +67,8 @@ export type FromThread =
   | { type: 'ask-accepted'; seq: number }
   | { type: 'connected'; lane: number; info: ConnectionInfo }
   | { type: 'disconnected'; lane: number; reason: string }
-  | { type: 'ignored-frame'; lane: number; reason: 'duplicate-ack' | 'unsolicited' }
+  | { type: 'ignored-frame'; lane: number; reason: IgnoredReason; code: string }
+  /** An error came for a message already settled by an AA or CA. */
+  | { type: 'late-answer'; lane: number; answer: LateAnswer }
   /** Every lane is idle and every connection closed; nothing follows. */
   | { type: 'stopped' };

@@ -1,7 +1,7 @@
 import { canEncode, isAscii, type Charset } from '../charset.js';
 import type { Hl7Version } from '../versions.js';
-import { LIMITS, type Limit, type VersionLimits } from './limits-data.js';
 import { truncateEncoded } from './truncate.js';
+import { fits, messageFits, rulesFor, type ComponentRule, type FieldRule } from './fits.js';
 
 /**
  * The last step of building a message (README "Versions, character sets and lengths"):
@@ -36,14 +36,16 @@ export type ConformResult =
   | { ok: false; reason: string };
 
 const NOT_CUT_TYPES = new Set(['CX', 'MSG']);
+/** Any surrogate: a cheap scan first, since most text has none (the lookbehind below is slow). */
+const SURROGATE = /[\uD800-\uDFFF]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 export function conformMessage(text: string, options: ConformOptions): ConformResult {
   // UTF-8 holds every character except a lone surrogate (malformed UTF-16 from the event).
-  const needsCharset = options.charset === 'UTF-8' ? LONE_SURROGATE.test(text) : !isAscii(text);
-  const truncate = options.lengths === 'truncate';
+  const needsCharset = options.charset === 'UTF-8' ? SURROGATE.test(text) && LONE_SURROGATE.test(text) : !isAscii(text);
+  const rules = rulesFor(options.version, NOT_CUT_TYPES);
+  const truncate = options.lengths === 'truncate' && !messageFits(text, rules);
   if (!needsCharset && !truncate) return { ok: true, text, truncated: [] };
-  const limits = LIMITS[options.version];
   const truncated: string[] = [];
   const segments = text.split('\r');
   let changed = false;
@@ -56,16 +58,15 @@ export function conformMessage(text: string, options: ConformOptions): ConformRe
     const offset = name === 'MSH' ? 1 : 0;
     let segmentChanged = false;
     for (let f = name === 'MSH' ? 2 : 1; f < fields.length; f++) {
-      const number = f + offset;
-      const path = `${name}-${number}`;
       let value = fields[f]!;
       if (value === '') continue;
+      const number = f + offset;
       if (needsCharset) {
-        const fitted = fitCharset(value, path, options);
+        const fitted = fitCharset(value, name, number, options);
         if (!fitted.ok) return fitted;
         value = fitted.text;
       }
-      if (truncate) value = cutField(value, limits.segments[name]?.[number - 1], limits, path, truncated);
+      if (truncate) value = cutField(value, rules[name]?.[number - 1], name, number, truncated);
       if (value !== fields[f]) {
         fields[f] = value;
         segmentChanged = true;
@@ -79,42 +80,43 @@ export function conformMessage(text: string, options: ConformOptions): ConformRe
   return { ok: true, text: changed ? segments.join('\r') : text, truncated };
 }
 
-/** One field, all repetitions: components first, then each repetition as a whole. */
-function cutField(value: string, limit: Limit | undefined, limits: VersionLimits, path: string, truncated: string[]): string {
-  if (!limit || NOT_CUT_TYPES.has(limit[1])) return value;
-  const [max, type] = limit;
-  const parts = limits.types[type];
-  if (!parts && (max === 0 || value.length <= max)) return value; // the common case: a short primitive value
+/** One field, all repetitions: components (and their subcomponents) first, then each repetition as a whole. */
+function cutField(value: string, rule: FieldRule | undefined, segment: string, field: number, truncated: string[]): string {
+  if (!rule || fits(value, 0, value.length, rule)) return value;
+  const path = `${segment}-${field}`;
   const repetitions = value.split('~');
   for (let r = 0; r < repetitions.length; r++) {
     let repetition = repetitions[r]!;
-    if (parts) repetition = cutComposite(repetition, '^', parts, limits, path, truncated);
-    if (max > 0 && repetition.length > max) {
-      repetition = truncateEncoded(repetition, max);
-      note(truncated, path);
-    }
-    repetitions[r] = repetition;
+    if (rule.components) repetition = cutComponents(repetition, rule.components, path, truncated);
+    repetitions[r] = cutTo(repetition, rule.max, path, truncated);
   }
   return repetitions.join('~');
 }
 
-/** The components (or subcomponents, `separator` '&') of one value of a composite type. */
-function cutComposite(value: string, separator: '^' | '&', parts: readonly Limit[], limits: VersionLimits, path: string, truncated: string[]): string {
-  const items = value.split(separator);
-  for (let c = 0; c < items.length && c < parts.length; c++) {
-    const [max, type] = parts[c]!;
-    if (NOT_CUT_TYPES.has(type)) continue;
-    let item = items[c]!;
-    const subparts = separator === '^' ? limits.types[type] : undefined;
-    const itemPath = `${path}.${c + 1}`;
-    if (subparts) item = cutComposite(item, '&', subparts, limits, itemPath, truncated);
-    if (max > 0 && item.length > max) {
-      item = truncateEncoded(item, max);
-      note(truncated, itemPath);
+function cutComponents(value: string, rules: readonly ComponentRule[], path: string, truncated: string[]): string {
+  const components = value.split('^');
+  for (let c = 0; c < components.length && c < rules.length; c++) {
+    const rule = rules[c]!;
+    const componentPath = `${path}.${c + 1}`;
+    let component = components[c]!;
+    const subRules = rule.subcomponents;
+    if (subRules) {
+      const subcomponents = component.split('&');
+      for (let s = 0; s < subcomponents.length && s < subRules.length; s++) {
+        subcomponents[s] = cutTo(subcomponents[s]!, subRules[s]!, `${componentPath}.${s + 1}`, truncated);
+      }
+      component = subcomponents.join('&');
     }
-    items[c] = item;
+    components[c] = cutTo(component, rule.max, componentPath, truncated);
   }
-  return items.join(separator);
+  return components.join('^');
+}
+
+/** `value` cut to `max` (0 = no limit), noting `path` when it was cut. */
+function cutTo(value: string, max: number, path: string, truncated: string[]): string {
+  if (max === 0 || value.length <= max) return value;
+  note(truncated, path);
+  return truncateEncoded(value, max);
 }
 
 function note(truncated: string[], path: string): void {
@@ -124,7 +126,7 @@ function note(truncated: string[], path: string): void {
 type FitResult = { ok: true; text: string } | { ok: false; reason: string };
 
 /** Replaces (or refuses) the characters of one field that the charset cannot hold. */
-function fitCharset(value: string, path: string, options: ConformOptions): FitResult {
+function fitCharset(value: string, segment: string, field: number, options: ConformOptions): FitResult {
   let out: string | undefined;
   let runStart = 0;
   for (let i = 0; i < value.length; i++) {
@@ -132,7 +134,7 @@ function fitCharset(value: string, path: string, options: ConformOptions): FitRe
     const width = code > 0xffff ? 2 : 1;
     if (code >= 0x80 && !canEncode(code, options.charset)) {
       if (options.unrepresentable === 'reject') {
-        return { ok: false, reason: `${componentPath(value, i, path)} has a character that ${options.charset} cannot represent (settings.Unrepresentable: reject)` };
+        return { ok: false, reason: `${componentPath(value, i, `${segment}-${field}`)} has a character that ${options.charset} cannot represent (settings.Unrepresentable: reject)` };
       }
       out = (out ?? '') + value.slice(runStart, i) + '?';
       runStart = i + width;

@@ -30,7 +30,11 @@ export const NAME_TYPE: VersionedCodes = {
   U: '2.4', // unspecified
 };
 
-/** Table 0201, telecommunication use (XTN-2). `PRS` (personal) comes only in 2.7. */
+/**
+ * Table 0201, telecommunication use (XTN-2). `PRS` (personal) is missing before 2.6 (the
+ * published table history says "added v2.6"); the mapper does not use it: `PRN` with
+ * equipment `CP` says "mobile" in every version.
+ */
 export const TELECOM_USE: VersionedCodes = {
   ASN: '2.3.1',
   BPN: '2.3.1',
@@ -51,8 +55,8 @@ export const TELECOM_EQUIPMENT: VersionedCodes = {
   MD: '2.3.1',
   PH: '2.3.1',
   'X.400': '2.3.1',
-  TDD: '2.4',
-  TTY: '2.4',
+  TDD: '2.5',
+  TTY: '2.5',
 };
 
 /**

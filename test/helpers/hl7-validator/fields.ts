@@ -3,7 +3,7 @@ import type { ValidationError } from './types.js';
 import { componentsOf } from './dictionary.js';
 import { scanEscapes } from './escapes.js';
 import { COMPONENT, ENCODING_CHARACTERS, FIELD, REPETITION, SUBCOMPONENT, type ParsedSegment } from './parse.js';
-import { checkPrimitive } from './primitives.js';
+import { checkPrimitive, checkTable, tableId } from './primitives.js';
 
 /**
  * Field-level checks of one segment against its definition in the message's version:
@@ -16,9 +16,15 @@ import { checkPrimitive } from './primitives.js';
  *   unescaped characters (escapes.ts) (`length`);
  * - no more components than the data type has; a primitive has exactly one (`components`);
  * - each primitive value by its data type and table (primitives.ts), and its escape
- *   sequences well formed (`escape`).
- * MSH-1 and MSH-2 are the delimiters and are checked as such only.
+ *   sequences well formed (`escape`);
+ * - a CE/CWE bound to a table (e.g. PID-16 marital status, table 0002): when its coding
+ *   system (component 3) is empty or names that table (`HL70002`), its code (component 1)
+ *   must be in the table, as a receiver reading the code without a coding system would
+ *   look it up there (`table`).
+ * MSH-1 and MSH-2 are the delimiters and are checked as such only. The HL7 null `""`
+ * (delete the value) counts as valued and is not checked further.
  */
+const HL7_NULL = '""';
 export function checkSegment(segment: ParsedSegment, def: SegmentDefinition, version: string, errors: ValidationError[]): void {
   const id = segment.id;
   const last = Math.max(def.fields.length, segment.fields.length - 1);
@@ -47,7 +53,7 @@ export function checkSegment(segment: ParsedSegment, def: SegmentDefinition, ver
     }
     reps.forEach((rep, k) => {
       const repPath = k === 0 ? path : `${path}[${k + 1}]`;
-      if (rep === '') return;
+      if (rep === '' || rep === HL7_NULL) return;
       checkLength(rep, field, repPath, errors);
       checkValue(rep, field, 0, version, repPath, errors);
     });
@@ -82,6 +88,10 @@ function checkValue(raw: string, def: ItemDefinition, level: number, version: st
       detail: `${parts.length} ${level === 0 ? 'components' : 'subcomponents'}, ${def.datatype} has ${components.length} in v${version}`,
     });
   }
+  if ((def.datatype === 'CE' || def.datatype === 'CWE') && def.table !== undefined) {
+    const system = parts[2] ?? '';
+    if (system === '' || system === `HL7${tableId(def.table)}`) checkTable(parts[0] ?? '', def.datatype, def.table, version, `${path}.1`, errors);
+  }
   parts.forEach((part, j) => {
     const component = components[j];
     if (!component) return;
@@ -90,6 +100,7 @@ function checkValue(raw: string, def: ItemDefinition, level: number, version: st
       if (component.opt === 2) errors.push({ path: partPath, rule: 'required', detail: `required component (${component.desc}) is empty` });
       return;
     }
+    if (part === HL7_NULL) return;
     checkLength(part, component, partPath, errors);
     checkValue(part, component, level + 1, version, partPath, errors);
   });

@@ -10,7 +10,8 @@ import { tableCodes } from './tables.js';
  *   its minutes (`HHMM`), as 2.3.1/2.4 define TS; fields must be in range (month 01-12 ...);
  * - DT: `YYYY[MM[DD]]`; TM: `HH[MM[SS[.S[S[S[S]]]]]][+/-ZZZZ]`;
  * - NM: optional sign, digits, optional decimal point; SI: a non-negative integer;
- * - ID/IS: in its table for the message's version (tables.ts), when the table is checked.
+ * - ID/IS: in its table for the message's version (tables.ts), when the table is checked
+ *   (coded CE/CWE values are checked by fields.ts with checkTable).
  * The HL7 null `""` passes every check.
  */
 
@@ -38,13 +39,22 @@ export function checkPrimitive(
   if (raw === '' || raw === '""') return;
   const problem = formatProblem(raw, datatype, version);
   if (problem) errors.push({ path, rule: 'datatype', detail: problem });
-  if ((datatype === 'ID' || datatype === 'IS') && table !== undefined) {
-    const codes = tableCodes(table, version);
-    if (codes && !codes.has(raw)) {
-      const id = String(table).padStart(4, '0');
-      errors.push({ path, rule: 'table', detail: `${datatype} value ${showCode(raw)} not in table ${id} of v${version}` });
-    }
+  if ((datatype === 'ID' || datatype === 'IS') && table !== undefined) checkTable(raw, datatype, table, version, path, errors);
+}
+
+/** `raw` must be a code of `table` in `version` (when the table is checked at all, see tables.ts). */
+export function checkTable(raw: string, datatype: string, table: number, version: string, path: string, errors: ValidationError[]): void {
+  if (raw === '' || raw === '""') return;
+  // Table 0396 (coding system) names HL7 tables by pattern (`HL7nnnn`) and local systems by `99zzz`.
+  if (table === 396 && /^(?:HL7\d{4}|99[A-Za-z0-9]+)$/.test(raw)) return;
+  const codes = tableCodes(table, version);
+  if (codes && !codes.has(raw)) {
+    errors.push({ path, rule: 'table', detail: `${datatype} value ${showCode(raw)} not in table ${tableId(table)} of v${version}` });
   }
+}
+
+export function tableId(table: number): string {
+  return String(table).padStart(4, '0');
 }
 
 /** A code is shown when it is short printable ASCII (a code, not data); else only its length. */

@@ -2,7 +2,7 @@ import { dictionaryTables } from './dictionary.js';
 import { compareVersions } from './types.js';
 
 /**
- * Code tables per HL7 version.
+ * Code tables per HL7 version (sources: SOURCE_FHIR_V2_TABLES and the notes below).
  *
  * `hl7-dictionary`'s `tables.js` holds ONE set of tables for all versions, with the codes
  * of the latest version it was built from (table 0201 has `PRS`, table 0211 has
@@ -22,35 +22,38 @@ interface CodeIntroduced {
   code: string;
   /** First version whose table has the code. */
   since: string;
-  source: string;
 }
 
-/** Codes that entered a table after 2.3.1 (the oldest version we send). */
+/**
+ * The "added v2.x" column of the v2 table pages published with FHIR DSTU1/DSTU2
+ * (https://hl7.org/fhir/DSTU1/v2/<table>/index.html and .../v2-<table>.json.html), for
+ * the tables whose codes the mapper writes. Only codes added after 2.3.1 (the oldest
+ * version we send) and present in the dictionary matter here.
+ */
+export const SOURCE_FHIR_V2_TABLES = 'https://hl7.org/fhir/DSTU1/v2/<table>/index.html';
+
+const introduced = (table: number, since: string, codes: readonly string[]): CodeIntroduced[] =>
+  codes.map((code) => ({ table, code, since }));
+
+/** Codes that entered a table after 2.3.1; see SOURCE_FHIR_V2_TABLES unless noted. */
 export const CODES_INTRODUCED: readonly CodeIntroduced[] = [
-  {
-    table: 201,
-    code: 'PRS',
-    since: '2.7',
-    source: 'issue 12 item 1 and HL7-OUTBOUND.md PID-13/14 row ("PRS exists only from 2.7")',
-  },
-  {
-    table: 200,
-    code: 'TEMP',
-    since: '2.7',
-    source: 'issue 12 item 1 (the dictionary has no TEMP at all, so it fails in 2.3.1-2.6 anyway)',
-  },
-  {
-    table: 200,
-    code: 'N',
-    since: '2.4',
-    source: 'issue 12 item 1; HL7-OUTBOUND.md PID-5 row ("nickname->N (2.4 and later)")',
-  },
-  {
-    table: 301,
-    code: 'URI',
-    since: '2.5',
-    source: 'issue 12 item 1 ("table 0301 gets it in 2.5")',
-  },
+  // 0190 address type: BI billing, S service location, SH shipping, V vacation "added v2.6".
+  ...introduced(190, '2.6', ['BI', 'S', 'SH', 'V']),
+  // 0200 name type: I, N (nickname), R "added v2.4"; K "added v2.6"; TEMP "added v2.7"
+  // (the dictionary has no TEMP at all, so it fails in every version up to 2.6 anyway).
+  ...introduced(200, '2.4', ['I', 'N', 'R']),
+  ...introduced(200, '2.6', ['K']),
+  ...introduced(200, '2.7', ['TEMP']),
+  // 0201 telecommunication use: PRS (personal) "added v2.6"
+  // (https://hl7.org/fhir/DSTU1/v2/0201/v2-0201.json.html). Issue 12 and HL7-OUTBOUND.md
+  // say 2.7; the published table history says 2.6, so 2.6 is accepted (docs/CONFORMANCE.md).
+  ...introduced(201, '2.6', ['PRS']),
+  // 0202 telecommunication equipment: TDD, TTY "added v2.5"; SAT "added v2.6".
+  ...introduced(202, '2.5', ['TDD', 'TTY']),
+  ...introduced(202, '2.6', ['SAT']),
+  // 0301 universal id type: URI from 2.5 (issue 12). The v2.3.1 table has 12 codes and no
+  // URI (https://build.fhir.org/ig/frankoemig/hl7.v2.terminology.v231/ValueSet-hl7VSuniversalIdType.html).
+  ...introduced(301, '2.5', ['URI']),
 ];
 
 /**

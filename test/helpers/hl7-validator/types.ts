@@ -22,7 +22,9 @@ export type Rule =
   /** A raw control character (< 0x20) inside a value. */
   | 'control-char'
   /** A malformed or unknown escape sequence. */
-  | 'escape';
+  | 'escape'
+  /** A character the character set declared in MSH-18 (ASCII when empty) cannot hold. */
+  | 'charset';
 
 export interface ValidationError {
   /** `PID-5`, `PID-5.1.1`, `PID-3[2].4.1` (repetition index only from the 2nd on), `MSH`, `PV1`. */

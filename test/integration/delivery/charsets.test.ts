@@ -8,6 +8,8 @@ import { waitFor } from '../../helpers/wait.js';
 import { MllpFrameDecoder, frameBytes } from '../../../src/transport/mllp-framing.js';
 import { buildAck, readHeader } from '../../../src/hl7/build-ack.js';
 import { assertValidHl7 } from '../../helpers/hl7-validator/index.js';
+import { MllpClient } from '../../../src/transport/mllp-client.js';
+import { encodeFrame } from '../../../src/transport/mllp-framing.js';
 
 /**
  * Character sets on the wire (README "Versions, character sets and lengths"): a name with
@@ -130,5 +132,31 @@ describe('charsets on the wire', () => {
     expect(segmentField(receiver.texts[0]!, 'PID', 5)).toBe('Smith^Anne^^^^^L');
     const logs = JSON.stringify(harness.daemon.logs);
     expect(logs).not.toContain('degård');
+  });
+
+  it('reads ACKs in the subscription charset: MSA-3 text in ISO-8859-1 comes back intact', async () => {
+    const server = net.createServer((socket) => {
+      const decoder = new MllpFrameDecoder();
+      socket.on('data', (chunk: Buffer) => {
+        for (const item of decoder.push(chunk)) {
+          if (item.kind !== 'frame') continue;
+          const header = readHeader(Buffer.from(item.payload).toString('latin1'))!;
+          socket.write(frameBytes(Buffer.from(buildAck(header, { code: 'AE', text: 'Reçu, mais refusé' }), 'latin1')));
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.add(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const port = (server.address() as AddressInfo).port;
+    const message = 'MSH|^~\\&|A|F|||20260315143022+0100||ADT^A01^ADT_A01|CTRL-ACK-1|P|2.5\rPID|1||X^^^A&1.2&ISO||Zoë\r';
+    for (const [charset, expected] of [
+      ['ISO-8859-1', 'Reçu, mais refusé'],
+      ['UTF-8', 'Re\ufffdu, mais refus\ufffd'],
+    ] as const) {
+      const client = new MllpClient({ endpoint: { host: '127.0.0.1', port, secure: false }, connectTimeoutMs: 2000, ackTimeoutMs: 2000, charset });
+      cleanups.add(() => client.close());
+      const result = await client.send(encodeFrame(message, charset), 'CTRL-ACK-1');
+      expect(result.kind === 'ack' && result.ack.text).toBe(expected);
+    }
   });
 });

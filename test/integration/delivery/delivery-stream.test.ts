@@ -61,7 +61,7 @@ async function setup(lanes: number, accepted: (job: Job) => JobResult | undefine
       dropped: (j) => dropped.push(j),
       attempted: (report) => attempts.push(report),
     },
-    connections: { connected: (lane) => connected.push(lane), disconnected: () => {}, ignoredFrame: () => {} },
+    connections: { connected: (lane) => connected.push(lane), disconnected: () => {}, ignoredFrame: () => {}, lateAnswer: () => {} },
     alreadyAccepted: accepted,
     onCrash: (error) => {
       throw error;

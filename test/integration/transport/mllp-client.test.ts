@@ -205,7 +205,7 @@ describe('MllpClient: resending a control id', () => {
     expectAck(await c.send(frameOf('RETRY1'), 'RETRY1'), 'RETRY1', 'AR');
     expectAck(await c.send(frameOf('RETRY1'), 'RETRY1'), 'RETRY1', 'AA');
     expect(rx.received.map((message) => message.connection)).toEqual([1, 2]);
-    expect(log.disconnects).toEqual(['resending a control id already acknowledged on this connection']);
+    expect(log.disconnects).toEqual(['resending a control id already sent on this connection']);
     // A different control id keeps using the connection.
     expectAck(await c.send(frameOf('RETRY2'), 'RETRY2'), 'RETRY2');
     expect(rx.connections).toBe(2);
@@ -258,7 +258,8 @@ describe('MllpClient: no ACK, late ACKs, closed connections', () => {
   it('after a resend is acknowledged, the first attempt\'s late ACK arriving on the same connection does not settle the next message', async () => {
     // Attempt 1 of LATE2-A times out; the resend on a new connection gets AA. Then, with
     // LATE2-B in flight, the receiver delivers the delayed answer to attempt 1 (an AR) and
-    // nothing for LATE2-B: LATE2-B must end uncertain, never settled by that AR.
+    // nothing for LATE2-B: LATE2-B must end uncertain, never settled by that AR. The AR
+    // after the AA is reported as a late answer (it answers LATE2-A, already accepted).
     const deliveries = new Map<string, number>();
     const server = await RawServer.start((text, connection) => {
       const id = controlIdOf(text);
@@ -274,7 +275,8 @@ describe('MllpClient: no ACK, late ACKs, closed connections', () => {
     expectAck(await c.send(frameOf('LATE2-A'), 'LATE2-A'), 'LATE2-A');
     const last = await c.send(frameOf('LATE2-B'), 'LATE2-B');
     expect(last).toEqual({ kind: 'uncertain', reason: 'no ACK within 400 ms' });
-    expect(log.ignored).toEqual(['duplicate-ack']);
+    expect(log.ignored).toEqual([]);
+    expect(log.late).toEqual([{ controlId: 'LATE2-A', firstCode: 'AA', lateCode: 'AR', errorCode: '204' }]);
     expect(server.connections.map((connection) => connection.frames.map(controlIdOf))).toEqual([['LATE2-A'], ['LATE2-A', 'LATE2-B']]);
   });
 

@@ -83,6 +83,9 @@ describe('interop: node-hl7-server 2.5.0', () => {
     // The re-delivery (issue #102), and the duplicate ACKs it produced: 0 + 1 + 2 + 3 + 4.
     expect(receiver.handled).toEqual(EXPECTED_HANDLER_CALLS);
     expect(log.ignored).toEqual(Array(10).fill('duplicate-ack'));
+    // Repeated AAs: counted by code, never a late error.
+    expect(log.ignoredCodes).toEqual(Array(10).fill('AA'));
+    expect(log.late).toEqual([]);
   });
 
   it('sllp with mutual TLS: the same, over TLS', async () => {

@@ -11,7 +11,7 @@ import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { buildAck, readHeader } from '../../../src/hl7/build-ack.js';
 import { MllpFrameDecoder, encodeFrame } from '../../../src/transport/mllp-framing.js';
-import { MllpClient, type ConnectionInfo, type MllpClientListener, type MllpClientOptions } from '../../../src/transport/mllp-client.js';
+import { MllpClient, type ConnectionInfo, type IgnoredReason, type LateAnswer, type MllpClientListener, type MllpClientOptions } from '../../../src/transport/mllp-client.js';
 import type { TlsFileSettings } from '../../../src/transport/tls-files.js';
 
 /** An ADT^A01 as the mapper would build it, with MSH-10 = `controlId`. */
@@ -42,15 +42,22 @@ export function ackFrame(controlId: string, code: 'AA' | 'AE' | 'AR' = 'AA'): Bu
 export class ListenerLog implements MllpClientListener {
   readonly connects: ConnectionInfo[] = [];
   readonly disconnects: string[] = [];
-  readonly ignored: Array<'duplicate-ack' | 'unsolicited'> = [];
+  readonly ignored: IgnoredReason[] = [];
+  /** MSA-1 of each ignored frame, in the order of `ignored`. */
+  readonly ignoredCodes: string[] = [];
+  readonly late: LateAnswer[] = [];
   connected(info: ConnectionInfo): void {
     this.connects.push(info);
   }
   disconnected(reason: string): void {
     this.disconnects.push(reason);
   }
-  ignoredFrame(reason: 'duplicate-ack' | 'unsolicited'): void {
+  ignoredFrame(reason: IgnoredReason, code: string): void {
     this.ignored.push(reason);
+    this.ignoredCodes.push(code);
+  }
+  lateAnswer(answer: LateAnswer): void {
+    this.late.push(answer);
   }
 }
 

@@ -110,7 +110,7 @@ describe('each subscription problem, named by its key path', () => {
   it('unknown keys of the subscription and of settings', () => {
     expect(problemsWith({ endpiont: 'llp://h:2' })).toEqual([`${P}.endpiont: is not a known setting`]);
     expect(problemsWith({ settings: { MSH35: 'A|B', SendAs: 'Client' } })).toEqual([
-      `${P}.settings.MSH35: is not a setting of hl7-pat-id-source (known: MSH34, MSH56, MSH8, MSH8File, Transport, SendAs, Version, ProcessingId, Charset, Unrepresentable, Lengths)`,
+      `${P}.settings.MSH35: is not a setting of hl7-pat-id-source (known: MSH34, MSH56, MSH8, MSH8File, Transport, SendAs, Version, ProcessingId, Charset, Unrepresentable, Lengths, AcceptAck, ApplicationAck)`,
     ]);
   });
 
@@ -267,7 +267,7 @@ describe('every problem at once', () => {
       `${D}.settings.Transport: must be one of llp, sllp`,
       `${D}.settings.SendAs: must be one of Client, Server`,
       `${D}.settings.Version: must be one of 2.3.1, 2.4, 2.5, 2.5.1, 2.6`,
-      `${D}.settings.Foo: is not a setting of hl7-pat-id-source (known: MSH34, MSH56, MSH8, MSH8File, Transport, SendAs, Version, ProcessingId, Charset, Unrepresentable, Lengths)`,
+      `${D}.settings.Foo: is not a setting of hl7-pat-id-source (known: MSH34, MSH56, MSH8, MSH8File, Transport, SendAs, Version, ProcessingId, Charset, Unrepresentable, Lengths, AcceptAck, ApplicationAck)`,
       `${D}.triggers.create: A40 does not fit a create event (allowed: A01, A04, A08, A28, A31, skip)`,
       `${D}.triggers.update: must be one of A08, A31, skip`,
       `${D}.timeouts.connectMs: must be an integer >= 1`,

@@ -19,6 +19,8 @@ export const DELIMITERS = 'O|Br^ie~n\\Sm&ith';
 export const NON_ASCII = { family: 'Ødegård-Müller', given: ['Zoë'] };
 export const CJK = { family: '山田', given: ['太郎'] };
 export const EMOJI = { family: 'Smile😀', given: ['Grin😁'] };
+/** Windows-1252 has these (0x80-0x9F); ISO-8859-1 does not: a typographic apostrophe and quotes. */
+export const WINDOWS_1252 = { family: 'O’Brien', given: ['„Anne“'] };
 export const CONTROL_CHARACTERS: Readonly<Record<string, string>> = {
   TAB: '\t',
   BEL: '\u0007',
@@ -28,6 +30,20 @@ export const CONTROL_CHARACTERS: Readonly<Record<string, string>> = {
   LF: '\n',
 };
 export const LONG = (seed: string): string => `${seed}-${'x'.repeat(320)}`;
+
+/** Cases with characters outside ASCII (all other cases are ASCII only, controls included). */
+export const NOT_ASCII_CASES = ['non-ASCII', 'CJK', 'emoji', 'Windows-1252 punctuation'] as const;
+
+/** Hostile values a reason or log line must never quote. */
+export const HOSTILE_VALUES: readonly string[] = [
+  ...[NON_ASCII, CJK, EMOJI, WINDOWS_1252].flatMap((n) => [n.family, ...n.given]),
+  'Köln',
+  'Straße 5',
+  '5 € Street',
+];
+
+/** The one case the event envelope must refuse before the mapper sees it. */
+export const REFUSED_BY_ENVELOPE = 'no usable identifier (no system, no assigner)';
 
 const OID_MPI = 'urn:oid:1.2.3.4.5.6.1';
 
@@ -101,6 +117,10 @@ export function hostileCases(): HostileCase[] {
     { name: 'non-ASCII', patient: patient({ identifier: [BASE_IDENTIFIER], name: [{ use: 'official', ...NON_ASCII }], address: [{ city: 'Köln', line: ['Straße 5'] }] }) },
     { name: 'CJK', patient: patient({ identifier: [BASE_IDENTIFIER], name: [{ use: 'official', ...CJK }] }) },
     { name: 'emoji', patient: patient({ identifier: [BASE_IDENTIFIER], name: [{ use: 'official', ...EMOJI }] }) },
+    {
+      name: 'Windows-1252 punctuation',
+      patient: patient({ identifier: [BASE_IDENTIFIER], name: [{ use: 'official', ...WINDOWS_1252 }], address: [{ line: ['5 € Street'] }] }),
+    },
     ...Object.entries(CONTROL_CHARACTERS).map(([label, c]) => ({
       name: `control ${label}`,
       patient: everyString(c),
@@ -131,12 +151,11 @@ export function hostileCases(): HostileCase[] {
       patient: patient({
         identifier: [identifier('', ''), BASE_IDENTIFIER],
         name: [{ use: 'official', family: '', given: [''], prefix: [''], suffix: [''] }],
-        birthDate: '',
         address: [{ line: [''], city: '', postalCode: '' }],
         telecom: [{ system: 'phone', value: '' }],
         maritalStatus: { coding: [{ code: '' }] },
       }),
-      visit: { number: '', class: '' },
+      // visit.number/system/class must not be empty (schemas/patient-event.schema.json).
     },
     { name: 'only an old name', patient: patient({ identifier: [BASE_IDENTIFIER], name: [{ use: 'old', family: 'Gone' }] }) },
     {
@@ -205,6 +224,18 @@ export function hostileCases(): HostileCase[] {
     { name: 'unknown gender, deceased false', patient: patient({ identifier: [BASE_IDENTIFIER], name: [{ use: 'official', family: 'U' }], gender: 'unknown', deceasedBoolean: false, multipleBirthBoolean: true }) },
   ];
   return cases;
+}
+
+/**
+ * A case the event envelope must refuse before the mapper sees it (schemas/
+ * patient-event.schema.json: PID-3 needs an identifier with an authority). Kept out of
+ * hostileCases(): only a corpus that passes events through the envelope decoder uses it.
+ */
+export function envelopeRefusedCase(): HostileCase {
+  return {
+    name: REFUSED_BY_ENVELOPE,
+    patient: patient({ identifier: [{ value: 'NO-AUTHORITY' }, { system: OID_MPI }], name: [{ use: 'official', family: 'Noid' }] }),
+  };
 }
 
 /** Events of every type for one hostile case: merges and unmerges carry two replaced records. */

@@ -13,7 +13,7 @@ import { formatErrors, validateMessage } from '../../helpers/hl7-validator/index
 const GOLDEN_DIR = fileURLToPath(new URL('../../golden/', import.meta.url));
 
 /** The messages of a golden file, as sent: segments ended by `\r`. */
-export function goldenMessages(content: string): string[] {
+function goldenMessages(content: string): string[] {
   const lines = content.replace(/\r\n?/g, '\n').replace(/\n+$/, '');
   return lines.split(/\n\n+/).map((chunk) => `${chunk.replaceAll('\n', '\r')}\r`);
 }

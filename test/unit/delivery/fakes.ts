@@ -1,6 +1,6 @@
 import type { DeliveryJob, AttemptReport, JobResult, StreamListener } from '../../../src/delivery/job.js';
 import type { OutboundMessage, Trigger } from '../../../src/mapping/profile.js';
-import type { MllpSender, SendResult } from '../../../src/transport/mllp-client.js';
+import type { ApplicationAnswer, MllpSender, SendResult } from '../../../src/transport/mllp-client.js';
 import { encodeFrame } from '../../../src/transport/mllp-framing.js';
 
 /**
@@ -156,3 +156,14 @@ export async function until(condition: () => boolean, timeoutMs = 2000, message 
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
 }
+
+/** Enhanced mode: a CA whose application ACK (or its timeout) comes when `application` resolves. */
+export const committed = (controlId: string, application: Promise<ApplicationAnswer>): SendResult => ({
+  kind: 'ack',
+  ack: { messageType: 'ACK', ackCode: 'CA', controlId },
+  latencyMs: 0.5,
+  application,
+});
+
+/** An application ACK with this code. */
+export const applicationAck = (ackCode: string, controlId: string): ApplicationAnswer => ({ kind: 'ack', ack: { messageType: 'ACK', ackCode, controlId }, latencyMs: 40 });

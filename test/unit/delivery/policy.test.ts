@@ -9,9 +9,23 @@ const half = () => 0.5;
 describe('outcome table', () => {
   it('names every outcome class of CONTRACT.md section 5', () => {
     expect([...OUTCOMES].sort()).toEqual(
-      ['accepted', 'application-error', 'rejected', 'uncertain', 'unreachable', 'invalid-ack', 'invalid-event', 'expired', 'filtered', 'skipped'].sort(),
+      [
+        'accepted',
+        'application-error',
+        'rejected',
+        'uncertain',
+        'unreachable',
+        'invalid-ack',
+        'invalid-event',
+        'expired',
+        'filtered',
+        'skipped',
+        // Acknowledgment modes (README "Delivery and outcomes").
+        'application-ack-timeout',
+        'late-error',
+      ].sort(),
     );
-    expect([...POLICY_OUTCOMES].sort()).toEqual(['application-error', 'invalid-ack', 'rejected', 'uncertain', 'unreachable']);
+    expect([...POLICY_OUTCOMES].sort()).toEqual(['application-ack-timeout', 'application-error', 'invalid-ack', 'rejected', 'uncertain', 'unreachable']);
   });
 
   it.each([
@@ -43,7 +57,16 @@ describe('default policy', () => {
       'invalid-ack': 'retry',
       uncertain: 'retry',
       unreachable: 'retry',
+      // Committed, then no application ACK: a resend would be a duplicate.
+      'application-ack-timeout': 'dead-letter',
     });
+  });
+
+  it('dead-letters application-ack-timeout at once; set to retry it is bounded by retry.maxAttempts', () => {
+    expect(decide('application-ack-timeout', 1, DEFAULT_POLICY, RETRY, half)).toEqual({ action: 'dead-letter' });
+    const retrying: OutcomePolicy = { ...DEFAULT_POLICY, 'application-ack-timeout': 'retry' };
+    expect(decide('application-ack-timeout', 1, retrying, RETRY, half).action).toBe('retry');
+    expect(decide('application-ack-timeout', RETRY.maxAttempts, retrying, RETRY, half)).toEqual({ action: 'dead-letter' });
   });
 
   it('dead-letters application-error at the first attempt', () => {
@@ -72,7 +95,7 @@ describe('default policy', () => {
   });
 
   it('counts only refusals (the receiver answered and said no) toward maxAttempts', () => {
-    expect(POLICY_OUTCOMES.filter(isRefusal).sort()).toEqual(['application-error', 'invalid-ack', 'rejected']);
+    expect(POLICY_OUTCOMES.filter(isRefusal).sort()).toEqual(['application-ack-timeout', 'application-error', 'invalid-ack', 'rejected']);
   });
 
   it('gives the retry the backoff delay of that attempt, with the injected random', () => {

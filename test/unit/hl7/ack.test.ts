@@ -137,6 +137,12 @@ describe('parseAck', () => {
     expect(ack.messageType).toBe('ADT');
   });
 
+  it('reads the ACK\'s own MSH-15 (an application ACK asking for a commit ACK back)', () => {
+    const asking = expectOk(segments('MSH|^~\\&|R|F|S|F|2026||ACK^A01^ACK|J2|P|2.5|||AL|NE', 'MSA|AE|CTL9'));
+    expect(asking).toEqual({ messageType: 'ACK', ackCode: 'AE', controlId: 'CTL9', acceptAckType: 'AL' });
+    expect(expectOk(segments('MSH|^~\\&|R|F|S|F|2026||ACK^A01^ACK|J3|P|2.5', 'MSA|AA|CTL9')).acceptAckType).toBeUndefined();
+  });
+
   it('classifies MSA-1 codes in both acknowledgment modes', () => {
     expect(['AA', 'CA'].every(isAcceptCode)).toBe(true);
     expect(['AE', 'CE'].every(isErrorCode)).toBe(true);

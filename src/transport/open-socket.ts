@@ -1,0 +1,56 @@
+import net from 'node:net';
+import tls from 'node:tls';
+import type { MllpEndpoint } from './endpoint.js';
+import { describeSocketError, sniName } from './socket-errors.js';
+
+/** What the receiver has shown on a connection, for classifying its loss (see MllpClient). */
+export interface PeerEvidence {
+  /** Any byte read from the receiver (an ACK, a duplicate, garbage). */
+  bytesReceived: boolean;
+  /** A TLS session ticket arrived: the receiver's TLS stack accepted the handshake. */
+  sessionTicket: boolean;
+  tls13: boolean;
+}
+
+/**
+ * Opens a TCP (or, with `tlsOptions`, TLS) connection within `connectTimeoutMs`. Resolves
+ * with the socket, or with a log-safe reason it failed. `onAbort` receives a function that
+ * aborts the attempt (the client is closed meanwhile).
+ */
+export function openSocket(
+  endpoint: MllpEndpoint,
+  tlsOptions: tls.ConnectionOptions | undefined,
+  connectTimeoutMs: number,
+  onAbort: (abort: (reason: string) => void) => void,
+): Promise<{ socket: net.Socket; evidence: PeerEvidence } | string> {
+  return new Promise((resolve) => {
+    const socket = tlsOptions
+      ? tls.connect({ ...tlsOptions, host: endpoint.host, port: endpoint.port, servername: sniName(tlsOptions, endpoint) })
+      : net.connect({ host: endpoint.host, port: endpoint.port });
+    const evidence: PeerEvidence = { bytesReceived: false, sessionTicket: false, tls13: false };
+    // A TLS 1.3 server sends its session tickets once it has accepted the handshake
+    // (client certificate included); see MllpClient's `onGone`.
+    if (tlsOptions) socket.on('session', () => (evidence.sessionTicket = true));
+    let settled = false;
+    const fail = (reason: string) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.removeAllListeners();
+      socket.on('error', () => {});
+      socket.destroy();
+      resolve(reason);
+    };
+    onAbort(fail);
+    const timer = setTimeout(() => fail(`${tlsOptions ? 'connect or TLS handshake' : 'connect'} timed out after ${connectTimeoutMs} ms`), connectTimeoutMs);
+    socket.once('error', (error) => fail(describeSocketError(error, Boolean(tlsOptions))));
+    socket.once(tlsOptions ? 'secureConnect' : 'connect', () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      if (socket instanceof tls.TLSSocket) evidence.tls13 = socket.getProtocol() === 'TLSv1.3';
+      resolve({ socket, evidence });
+    });
+  });
+}
