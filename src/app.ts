@@ -3,6 +3,7 @@ import type { AppConfig } from './config/load-config.js';
 import { createEventDecoder, type EventDecoder } from './event/decode-event.js';
 import { DispatcherMetrics } from './observability/metrics.js';
 import { HealthServer, type Readiness } from './observability/http-server.js';
+import { forgetFetchMetrics } from './fhir/fetch-metrics.js';
 import { SubscriptionRunner, type SubscriptionStatus } from './runner/subscription-runner.js';
 
 export interface ReloadSummary {
@@ -77,6 +78,10 @@ export class Daemon {
       if (status.unroutableDeadLetters > 0) {
         problems.push(`${status.unroutableDeadLetters} dead letter(s) could not be routed: bind a queue to ${this.config.amqp.deadLetterExchange} with key ${status.name}`);
       }
+      if (status.resolutionWaiting) {
+        const { since, outcome, reason } = status.resolutionWaiting;
+        problems.push(`reference events wait for their FHIR source since ${since} (${outcome}): ${reason}`);
+      }
       if (this.config.http.readinessIncludesReceivers && !status.receiverUp) {
         problems.push(`receiver unreachable since ${status.receiverDownSince}: ${status.receiverError ?? 'connect failed'}`);
       }
@@ -105,7 +110,7 @@ export class Daemon {
     if (this.stopping) return { added: [], removed: [], changed: [], unchanged: [...this.runners.keys()] };
     const previous = this.config;
     const fingerprint = (config: AppConfig, subscription: AppConfig['subscriptions'][number]) =>
-      JSON.stringify([subscription.fingerprint, config.amqp, config.raw.hl7, config.log.phi]);
+      JSON.stringify([subscription.fingerprint, config.amqp, config.raw.hl7, config.log.phi, config.fhirSources]);
     const before = new Map(previous.subscriptions.map((sub) => [sub.name, fingerprint(previous, sub)]));
     const after = new Map(next.subscriptions.map((sub) => [sub.name, sub]));
     const summary: ReloadSummary = { added: [], removed: [], changed: [], unchanged: [] };
@@ -127,6 +132,7 @@ export class Daemon {
         await this.runners.get(name)?.stop(graceMs);
         this.runners.delete(name);
         this.metrics.forget(name);
+        forgetFetchMetrics(this.metrics.registry, name);
       }),
     );
     for (const name of [...summary.changed, ...summary.added]) this.startRunner(after.get(name)!);
@@ -155,6 +161,7 @@ export class Daemon {
       metrics: this.metrics,
       phi: this.config.log.phi,
       decodeEvent: this.decodeEvent,
+      fhirSources: this.config.fhirSources,
       onFatal: this.options.onFatal,
     });
     this.runners.set(subscription.name, runner);

@@ -4,6 +4,7 @@ import { configSchema, createConfig } from './schema.js';
 import { resolveSubscriptions, type SubscriptionConfig } from './subscription.js';
 import { applyProfiles } from './profiles.js';
 import { DEFAULTS_FILE } from '../package-paths.js';
+import { resolveFhirSources, type FhirSourceConfig } from '../fhir/fhir-sources-config.js';
 
 /** The `amqp` settings that pass through validation unchanged. */
 interface AmqpSettings {
@@ -29,6 +30,8 @@ export interface AppConfig {
   log: { level: string; phi: boolean };
   shutdownGraceMs: number;
   subscriptions: SubscriptionConfig[];
+  /** FHIR servers that reference events are resolved against (README, "Reference events"). */
+  fhirSources: FhirSourceConfig[];
   /** The merged raw values, for check-config (secrets are masked by describeConfig). */
   raw: Record<string, unknown>;
 }
@@ -95,6 +98,9 @@ export function loadConfig(options: LoadOptions = {}): AppConfig {
     },
   );
   problems.push(...subscriptionProblems);
+  const fhir = resolveFhirSources(opaque.fhirSources, baseDir);
+  problems.push(...fhir.problems);
+  if (opaque.fhirSources !== undefined) props.fhirSources = opaque.fhirSources;
   const subscriptionsListed = opaque.subscriptions === undefined || Array.isArray(opaque.subscriptions);
   if (subscriptions.length === 0 && subscriptionProblems.length === 0 && subscriptionsListed && !options.allowNoSubscriptions) {
     problems.push('subscriptions: at least one subscription is required');
@@ -120,6 +126,7 @@ export function loadConfig(options: LoadOptions = {}): AppConfig {
     log: props.log,
     shutdownGraceMs: props.shutdown.graceMs,
     subscriptions,
+    fhirSources: fhir.sources,
     raw: props as unknown as Record<string, unknown>,
   };
 }
@@ -136,6 +143,7 @@ interface RawConfig {
   hl7: { sendingApplication: string; sendingFacility: string; assigningAuthorities: Record<string, string> };
   shutdown: { graceMs: number };
   subscriptions: unknown[];
+  fhirSources?: unknown;
 }
 
 /**
@@ -148,6 +156,8 @@ interface OpaqueValues {
   assigningAuthorities?: unknown;
   subscriptions?: unknown;
   profiles?: unknown;
+  /** Validated by fhir/fhir-sources-config.ts. */
+  fhirSources?: unknown;
 }
 
 function loadJsonInto(config: ReturnType<typeof createConfig>, file: string, problems: string[], opaque: OpaqueValues): void {
@@ -179,6 +189,10 @@ function loadJsonInto(config: ReturnType<typeof createConfig>, file: string, pro
   if ('profiles' in copy) {
     opaque.profiles = copy.profiles;
     delete copy.profiles;
+  }
+  if ('fhirSources' in copy) {
+    opaque.fhirSources = copy.fhirSources;
+    delete copy.fhirSources;
   }
   const hl7 = copy.hl7;
   if (isPlainObject(hl7) && 'assigningAuthorities' in hl7) {

@@ -223,7 +223,8 @@ function readTriggers(sub: ObjectReader, sendAs: SendAs): Record<EventType, Trig
   return table;
 }
 
-function readTls(sub: ObjectReader, baseDir: string): TlsFileSettings | undefined {
+/** A `tls` block (subscriptions, fhirSources): paths resolved against `baseDir`. */
+export function readTls(sub: ObjectReader, baseDir: string): TlsFileSettings | undefined {
   const tls = sub.child('tls');
   if (!tls) return undefined;
   const settings: TlsFileSettings = { minVersion: tls.oneOf('minVersion', TLS_VERSIONS, 'TLSv1.2') };

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { UnroutableError, type AmqpSession, type Delivery } from '../amqp/amqp-session.js';
 import type { Outcome } from '../delivery/outcomes.js';
+import { referenceOf } from '../fhir/resolution-stage.js';
 
 /** How an event ended, as far as the broker and the receipt are concerned. */
 export interface Settlement {
@@ -28,6 +29,8 @@ export interface Receipt {
   attempts: number;
   latencyMs: number | null;
   at: string;
+  /** Reference events only: the resource reference the event named (README, "Reference events"). */
+  reference?: string;
 }
 
 export interface SettlerOptions {
@@ -88,6 +91,8 @@ export class Settler {
         latencyMs: settlement.latencyMs,
         at: new Date().toISOString(),
       };
+      const reference = referenceOf(delivery);
+      if (reference) receipt.reference = reference;
       publishes.push(
         session.publish(this.options.receiptsExchange, `${subscription}.${settlement.outcome}`, Buffer.from(JSON.stringify(receipt)), {
           contentType: 'application/json',

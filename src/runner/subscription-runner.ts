@@ -20,6 +20,8 @@ import { FailureLog } from '../observability/failure-log.js';
 import { Settler, type Settlement } from './settler.js';
 import { LateAnswerReporter } from './late-answers.js';
 import { ConsumerRoleTracker, type ConsumerRole } from './consumer-role.js';
+import { ResolutionStage, type Resolved, type ResolutionWait } from '../fhir/resolution-stage.js';
+import type { FhirSourceConfig } from '../fhir/fhir-sources-config.js';
 
 export interface SubscriptionRunnerOptions {
   subscription: SubscriptionConfig;
@@ -29,6 +31,8 @@ export interface SubscriptionRunnerOptions {
   /** `log.phi`: HL7 bodies at debug level and receiver error texts may be logged. */
   phi: boolean;
   decodeEvent: EventDecoder;
+  /** FHIR servers that reference events are read from (README, "Reference events"). */
+  fhirSources?: readonly FhirSourceConfig[];
   /** The broker refuses our topology: stop the daemon with exit 78. */
   onFatal: (error: Error) => void;
   now?: () => Date;
@@ -49,6 +53,8 @@ export interface SubscriptionStatus {
   eventsInFlight: number;
   /** Dead letters the broker could not route (their events stay unacknowledged). */
   unroutableDeadLetters: number;
+  /** Set while reference events wait for their FHIR source (src/fhir/resolution-stage.ts). */
+  resolutionWaiting?: ResolutionWait;
 }
 
 /** An event in the stream, with the AMQP delivery to settle when it is done. */
@@ -72,6 +78,7 @@ export class SubscriptionRunner {
   private readonly session: AmqpSession;
   private readonly dispatcher: DeliveryStream<SubscriptionJob>;
   private readonly settler: Settler;
+  private readonly resolution: ResolutionStage;
   private readonly logger: Logger;
   private readonly failures: FailureLog;
   private readonly hot: SubscriptionHotMetrics;
@@ -196,7 +203,16 @@ export class SubscriptionRunner {
       alreadyAccepted: (job) => this.takeAccepted(job.eventId),
       onCrash: (error) => options.onFatal(new Error(`the delivery thread of subscription "${sub.name}" failed: ${error.message}`)),
     });
-    metrics.watchStream(sub.name, this.dispatcher);
+    this.resolution = new ResolutionStage({
+      subscription: sub,
+      decodeEvent: options.decodeEvent,
+      fhirSources: options.fhirSources ?? [],
+      registry: metrics.registry,
+      logger: this.logger,
+      isCurrent: (generation) => this.session.isCurrent(generation),
+      onResolved: (delivery, resolved, receivedAt) => this.onResolved(delivery, resolved, receivedAt),
+    });
+    metrics.watchStream(sub.name, this.resolution.probeWith(this.dispatcher));
   }
 
   start(): void {
@@ -223,6 +239,8 @@ export class SubscriptionRunner {
     };
     if (this.receiverDownSince) status.receiverDownSince = this.receiverDownSince.toISOString();
     if (this.receiverError) status.receiverError = this.receiverError;
+    const waiting = this.resolution.wait;
+    if (waiting) status.resolutionWaiting = waiting;
     return status;
   }
 
@@ -238,6 +256,7 @@ export class SubscriptionRunner {
   stop(graceMs: number): Promise<void> {
     this.stopped ??= (async () => {
       clearInterval(this.pollTimer);
+      this.resolution.stop();
       await this.dispatcher.stop(graceMs);
       await this.settler.idle();
       await this.session.close();
@@ -263,11 +282,14 @@ export class SubscriptionRunner {
   }
 
   private onDelivery(delivery: Delivery): void {
-    const receivedAt = Date.now();
     this.role.delivered();
-    const decoded = this.options.decodeEvent(delivery.message.content);
+    // Decoding, and reading the Patient of reference events, in queue order.
+    this.resolution.push(delivery, Date.now());
+  }
+
+  private onResolved(delivery: Delivery, decoded: Resolved, receivedAt: number): void {
     if (!decoded.ok) {
-      this.settleWithoutSending(delivery, 'invalid-event', 'dead-letter', decoded.reason, delivery.message.properties.messageId ?? null);
+      this.settleWithoutSending(delivery, decoded.outcome, decoded.outcome === 'filtered' ? 'ack' : 'dead-letter', decoded.reason, decoded.eventId);
       return;
     }
     const event = decoded.event;
