@@ -5,14 +5,15 @@ import { resolve as resolvePath } from 'node:path';
  * Named receiver profiles (README "Fitting a receiver"): the top-level `profiles` map, each
  * profile inline or read from a file (`{"file": "profiles/lab.json"}`, relative to the
  * configuration file). A subscription naming one with `"profile"` gets the profile's keys,
- * its own keys overriding them key by key; `settings` and `fields` are merged entry by entry.
+ * its own keys overriding them key by key; `settings`, `triggers` and `fields` are merged
+ * entry by entry.
  * The merge happens on the raw JSON, before validation, so a profile's values are checked
  * in every subscription that uses it, with the subscription's own version and triggers.
  */
 
 /** The keys a profile may hold: what adapts a subscription to its receiver. */
-export const PROFILE_KEYS = ['settings', 'identifiers', 'fields', 'segments', 'framing', 'connection', 'rateLimit'] as const;
-const MERGED_BY_ENTRY = new Set(['settings', 'fields']);
+export const PROFILE_KEYS = ['settings', 'triggers', 'identifiers', 'fields', 'segments', 'framing', 'connection', 'rateLimit'] as const;
+const MERGED_BY_ENTRY = new Set(['settings', 'triggers', 'fields']);
 
 type Json = Record<string, unknown>;
 

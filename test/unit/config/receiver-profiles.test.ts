@@ -128,7 +128,7 @@ describe('profile problems, all at once, with exit 78', () => {
     expect(problems).toHaveLength(14);
     expect(problems).toEqual(
       expect.arrayContaining([
-        'profiles.broken.colour: is not a profile key (known: settings, identifiers, fields, segments, framing, connection, rateLimit)',
+        'profiles.broken.colour: is not a profile key (known: settings, triggers, identifiers, fields, segments, framing, connection, rateLimit)',
         'subscriptions[0] (a).fields.PV1-99: PV1 has 52 fields in HL7 2.5',
         'subscriptions[0] (a).fields.MRG-1: these messages have no MRG segment (they send MSH, EVN, PID, PV1)',
         'subscriptions[0] (a).fields.MSH-10: MSH-10 is the control id the ACK is matched on',
