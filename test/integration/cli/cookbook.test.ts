@@ -1,3 +1,5 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../../src/package-paths.js';
@@ -47,5 +49,20 @@ describe('the receiver-profile cookbook', () => {
     const [legacy] = await render('legacy-feed', event('06-two-identifiers.json'));
     expect(segment(legacy!, 'PID').split('|').slice(2, 4)).toEqual(['MRN-55501^^^ACME_HOSP_MRN&1.2.3.4.5.6.2&ISO^MR', 'PAT-000123^^^ACME_MPI&1.2.3.4.5.6.1&ISO']);
     expect(segment(legacy!, 'ZPI')).toBe('ZPI|f2b9c1|ACME_HOSP');
+  });
+
+  it('check-config refuses a profile that leaves out a required segment or names a path the version lacks, naming each (exit 78)', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'mllp-cookbook-')), 'bad.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        profiles: { 'no-visit': { settings: { Version: '2.3.1' }, segments: { omit: ['PV1'] }, fields: { 'PV1-53': 'x' } } },
+        subscriptions: [{ name: 'lab', profile: 'no-visit', endpoint: 'llp://lab:2575', events: ['create'] }],
+      }),
+    );
+    const result = await runCli(['check-config', '--config', file]);
+    expect(result.code).toBe(78);
+    expect(result.stderr).toContain('subscriptions[0] (lab).segments.omit: PV1 is required in ADT_A01 (HL7 2.3.1) and cannot be left out');
+    expect(result.stderr).toContain('subscriptions[0] (lab).fields.PV1-53: PV1 has 52 fields in HL7 2.3.1');
   });
 });

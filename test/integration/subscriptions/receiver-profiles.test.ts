@@ -5,6 +5,8 @@ import { segmentField } from '../../helpers/subscriptions.js';
 import { startMedplumReceiver } from '../../helpers/third-party-receivers.js';
 import { waitFor } from '../../helpers/wait.js';
 import { assertValidHl7 } from '../../helpers/hl7-validator/index.js';
+import { configFor, subscriptionEntry, writeConfig } from '../../helpers/daemon.js';
+import { loadConfig } from '../../../src/config/load-config.js';
 
 /**
  * Receiver profiles end to end (README "Fitting a receiver"): a named profile shapes what a
@@ -81,5 +83,26 @@ describe('a receiver profile against a real receiver', () => {
     expect(text.split('\r').filter(Boolean).map((segment) => segment.slice(0, 3))).toEqual(['MSH', 'EVN', 'PID', 'ZPI', 'PV1']);
     expect(segmentField(text, 'ZPI', 1)).toBe('p-7');
     expect(segmentField(text, 'ZPI', 2)).toBe('ACME\\F\\HOSP'); // a template's value is escaped
+  });
+
+  it('a reload applies a changed profile to the subscriptions that use it, and leaves the others alone', async () => {
+    const receiver = await startMedplumReceiver({ enhanced: false, answer: () => ({ code: 'AA' }) });
+    cleanups.add(() => receiver.close());
+    const profiles = (ward: string) => ({ lab: { fields: { 'PV1-3': ward } } });
+    const harness = await startDelivery({ prefix: 'profile-reload', port: receiver.port, cleanups, entry: { profile: 'lab' }, extra: { profiles: profiles('WARD_A') } });
+    await harness.broker.publish(patientEvent());
+    await waitReceipts(harness, 1);
+
+    const next = configFor(harness.broker.topology, [subscriptionEntry(harness.name, receiver.port, { profile: 'lab' })], { profiles: profiles('WARD_B') });
+    const summary = await harness.daemon.daemon.reload(loadConfig({ configFile: writeConfig(next), env: {} }));
+    expect(summary).toMatchObject({ changed: [harness.name], added: [], removed: [] });
+    await harness.broker.publish(patientEvent());
+    await waitReceipts(harness, 2);
+    await waitFor(() => receiver.received.length === 2, { message: 'two messages at the receiver' });
+    expect(receiver.received.map((message) => segmentField(message.text, 'PV1', 3))).toEqual(['WARD_A', 'WARD_B']);
+
+    // The same profile again: nothing changed, nothing restarts.
+    const same = await harness.daemon.daemon.reload(loadConfig({ configFile: writeConfig(next), env: {} }));
+    expect(same).toMatchObject({ changed: [], unchanged: [harness.name] });
   });
 });
