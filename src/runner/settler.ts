@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { UnroutableError, type AmqpSession, type Delivery } from '../amqp/amqp-session.js';
 import type { Outcome } from '../delivery/outcomes.js';
+import { REPLAYS_HEADER } from '../operations/dead-letter.js';
 
 /** How an event ended, as far as the broker and the receipt are concerned. */
 export interface Settlement {
@@ -165,7 +166,8 @@ function deadLetterProperties(delivery: Delivery, settlement: Settlement, subscr
       'x-mllp-attempts': settlement.attempts,
       'x-mllp-control-id': settlement.controlId ?? '',
       'x-mllp-subscription': subscription,
-      'x-mllp-routing-key': delivery.message.fields.routingKey,
+      // A replayed event arrives by its queue name; its header keeps the producer's key (src/operations/replay.ts).
+      'x-mllp-routing-key': original.headers?.[REPLAYS_HEADER] !== undefined && typeof original.headers['x-mllp-routing-key'] === 'string' ? original.headers['x-mllp-routing-key'] : delivery.message.fields.routingKey,
       'x-mllp-dead-lettered-at': new Date().toISOString(),
     },
   };

@@ -1,0 +1,50 @@
+import { SingleBar } from 'cli-progress';
+
+/** Progress of a long operator command: a bar on a terminal, plain lines otherwise. */
+export interface ProgressReporter {
+  update(done: number, detail: string): void;
+  stop(): void;
+}
+
+/** Plain lines go out at most this often (and once at the end). */
+const LINE_INTERVAL_MS = 1000;
+
+/**
+ * On a terminal (`stream.isTTY`), a cli-progress bar with the count, percentage, ETA and
+ * `detail`; elsewhere (a log file, a CI job, a pipe) a line at most every second, e.g.
+ * `replay: 120/500 (24%) replayed 100, skipped 20, failed 0`.
+ */
+export function progressReporter(label: string, total: number, stream: NodeJS.WritableStream & { isTTY?: boolean }): ProgressReporter {
+  if (stream.isTTY) {
+    const bar = new SingleBar({
+      stream: stream as NodeJS.WriteStream,
+      format: `${label} [{bar}] {percentage}% {value}/{total} ETA {eta_formatted} {detail}`,
+      hideCursor: true,
+      etaBuffer: 50,
+      fps: 10,
+    });
+    bar.start(total, 0, { detail: '' });
+    return {
+      update: (done, detail) => bar.update(done, { detail }),
+      stop: () => bar.stop(),
+    };
+  }
+  let last = 0;
+  let pending: string | undefined;
+  const line = (done: number, detail: string) => `${label}: ${done}/${total} (${total === 0 ? 100 : Math.floor((done * 100) / total)}%) ${detail}\n`;
+  return {
+    update: (done, detail) => {
+      const now = Date.now();
+      pending = line(done, detail);
+      if (now - last >= LINE_INTERVAL_MS) {
+        stream.write(pending);
+        pending = undefined;
+        last = now;
+      }
+    },
+    stop: () => {
+      if (pending !== undefined) stream.write(pending);
+      pending = undefined;
+    },
+  };
+}

@@ -1,0 +1,158 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { TestBroker, testTopology, uniqueName } from '../../helpers/broker.js';
+import { runCli } from '../../helpers/cli.js';
+import { configFor, subscriptionEntry, writeConfig } from '../../helpers/daemon.js';
+import { declareSubscription, drainIds, publishDeadLetter } from '../../helpers/dead-letters.js';
+
+/**
+ * `dead-letters` and `replay` against the real broker, on dead letters written the way the
+ * daemon writes them: inspection leaves the queue as it was, order included; a filtered
+ * replay moves exactly the matches into the subscription's own queue and leaves the rest in
+ * place and in order; dry run and discard; command-line and configuration errors.
+ */
+
+const cleanups: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!().catch(() => {});
+});
+
+const OUTCOMES = ['application-error', 'invalid-event', 'rejected'] as const;
+const REASONS: Record<(typeof OUTCOMES)[number], string> = {
+  'application-error': 'receiver answered AE',
+  'invalid-event': 'patient.identifier: at least one identifier needs a value and an authority',
+  rejected: 'receiver answered AR 3 times',
+};
+
+interface Letter {
+  eventId: string;
+  outcome: (typeof OUTCOMES)[number];
+  at: string;
+}
+
+async function setup(count: number): Promise<{ broker: TestBroker; name: string; configFile: string; letters: Letter[] }> {
+  const broker = await TestBroker.open(testTopology('i16-replay'));
+  cleanups.push(() => broker.close());
+  const name = uniqueName('i16-replay');
+  await declareSubscription(broker, name);
+  const letters: Letter[] = Array.from({ length: count }, (_, index) => ({
+    eventId: `dl-${String(index).padStart(4, '0')}`,
+    outcome: OUTCOMES[index % OUTCOMES.length]!,
+    at: new Date(Date.UTC(2026, 2, 15, 10, index)).toISOString(),
+  }));
+  for (const letter of letters) {
+    await publishDeadLetter(broker, name, { ...letter, reason: REASONS[letter.outcome], ackCode: letter.outcome === 'application-error' ? 'AE' : '', controlId: `CTRL${letter.eventId}`, attempts: 1 });
+  }
+  const configFile = writeConfig(configFor(broker.topology, [subscriptionEntry(name, 1)]));
+  return { broker, name, configFile, letters };
+}
+
+interface ReportJson {
+  total: number;
+  byOutcome: Record<string, number>;
+  byReason: Record<string, number>;
+  oldest: string;
+  newest: string;
+  deadLetters: Array<{ eventId: string; outcome: string; ackCode: string | null; controlId: string; attempts: number; deadLetteredAt: string; reason: string; replays: number }>;
+}
+
+async function report(configFile: string, name: string): Promise<ReportJson> {
+  const result = await runCli(['dead-letters', '--subscription', name, '--config', configFile, '--list', '--json']);
+  expect(result.code, result.stderr).toBe(0);
+  return JSON.parse(result.stdout) as ReportJson;
+}
+
+describe('mllp-dispatcher dead-letters and replay', () => {
+  it('inspects without consuming, then replays a filtered subset into the subscription queue; the rest stays in order', async () => {
+    const { broker, name, configFile, letters } = await setup(12);
+    const ids = letters.map((letter) => letter.eventId);
+
+    const first = await report(configFile, name);
+    expect(first.total).toBe(12);
+    expect(first.byOutcome).toEqual({ 'application-error': 4, 'invalid-event': 4, rejected: 4 });
+    expect(first.byReason[REASONS.rejected]).toBe(4);
+    expect(first.oldest).toBe(letters[0]!.at);
+    expect(first.newest).toBe(letters[11]!.at);
+    expect(first.deadLetters.map((letter) => letter.eventId)).toEqual(ids);
+    expect(first.deadLetters[0]).toEqual({ eventId: 'dl-0000', outcome: 'application-error', ackCode: 'AE', controlId: 'CTRLdl-0000', attempts: 1, deadLetteredAt: letters[0]!.at, reason: REASONS['application-error'], replays: 0 });
+    // Unchanged, order included.
+    expect((await report(configFile, name)).deadLetters.map((letter) => letter.eventId)).toEqual(ids);
+    expect(await broker.messageCount(`mllp.${name}.dead`)).toBe(12);
+
+    const text = await runCli(['dead-letters', '--subscription', name, '--config', configFile, '--list']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain(`mllp.${name}.dead: 12 dead letter(s)`);
+    expect(text.stdout).toMatch(/^\s+4 {2}application-error$/m);
+    expect(text.stdout).toMatch(/^EVENT ID +OUTCOME +ACK +CONTROL ID +ATTEMPTS +DEAD-LETTERED AT +REASON$/m);
+    expect(text.stdout).toMatch(/^dl-0003 +application-error +AE +CTRLdl-0003 +1 +2026-03-15T10:03:00.000Z +receiver answered AE$/m);
+    // The bodies are never read out: no patient data.
+    expect(text.stdout).not.toContain('Testperson');
+
+    // Dry run: lists the matches, changes nothing.
+    const dry = await runCli(['replay', '--subscription', name, '--config', configFile, '--outcome', 'application-error', '--dry-run']);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain('would replay 4, skipped 8, failed 0');
+    expect(dry.stdout.match(/^dl-\d+ +application-error/gm)).toHaveLength(4);
+    expect(await broker.messageCount(`mllp.${name}`)).toBe(0);
+    expect((await report(configFile, name)).deadLetters.map((letter) => letter.eventId)).toEqual(ids);
+
+    // application-error, dead-lettered at or after 10:03, at most 2: dl-0003 and dl-0006.
+    const replay = await runCli(['replay', '--subscription', name, '--config', configFile, '--outcome', 'application-error', '--since', '2026-03-15T10:03:00Z', '--limit', '2']);
+    expect(replay.code, replay.stderr).toBe(0);
+    expect(replay.stdout).toContain(`replay of mllp.${name}.dead into mllp.${name}: replayed 2, skipped 10, failed 0, scanned 12 of 12`);
+    expect(replay.stderr).toMatch(/^replay: 12\/12 \(100%\) replayed 2, skipped 10, failed 0$/m);
+    const remaining = ids.filter((id) => id !== 'dl-0003' && id !== 'dl-0006');
+    expect((await report(configFile, name)).deadLetters.map((letter) => letter.eventId)).toEqual(remaining);
+
+    const replayed = await broker.drain(`mllp.${name}`);
+    expect(replayed.map((message) => message.properties.messageId)).toEqual(['dl-0003', 'dl-0006']);
+    const [message] = replayed;
+    expect(message!.json<{ id: string }>().id).toBe('dl-0003');
+    expect(message!.properties.contentType).toBe('application/json');
+    expect(message!.headers['x-mllp-replays']).toBe(1);
+    expect(message!.headers['x-producer-trace']).toBe('kept');
+    expect(message!.headers['x-mllp-routing-key']).toBe('patient.create');
+    for (const header of ['x-mllp-outcome', 'x-mllp-reason', 'x-mllp-dead-lettered-at', 'x-mllp-control-id']) expect(message!.headers[header]).toBeUndefined();
+
+    // Event ids and a reason substring together: dl-0005 and dl-0008 were rejected (AR), dl-0007 is invalid.
+    const byId = await runCli(['replay', '--subscription', name, '--config', configFile, '--event-id', 'dl-0005', '--event-id', 'dl-0007', '--event-id', 'dl-0008', '--reason-contains', 'ar 3']);
+    expect(byId.code, byId.stderr).toBe(0);
+    expect(byId.stdout).toContain('replayed 2, skipped 8, failed 0');
+    expect(await drainIds(broker, `mllp.${name}`)).toEqual(['dl-0005', 'dl-0008']);
+
+    // Discard needs a confirmation.
+    const unconfirmed = await runCli(['replay', '--subscription', name, '--config', configFile, '--outcome', 'invalid-event', '--discard']);
+    expect(unconfirmed.code).toBe(64);
+    expect(unconfirmed.stderr).toContain('--yes');
+    const discard = await runCli(['replay', '--subscription', name, '--config', configFile, '--outcome', 'invalid-event', '--discard', '--yes']);
+    expect(discard.code, discard.stderr).toBe(0);
+    expect(discard.stdout).toContain(`discard from mllp.${name}.dead: discarded 4, skipped 4, failed 0`);
+    expect(await broker.messageCount(`mllp.${name}`)).toBe(0);
+    expect(await drainIds(broker, `mllp.${name}.dead`)).toEqual(['dl-0000', 'dl-0002', 'dl-0009', 'dl-0011']);
+  });
+
+  it('refuses a malformed command line (64, naming the option) and an unknown subscription (78)', async () => {
+    const configFile = writeConfig(configFor(testTopology('i16-replay'), [subscriptionEntry('i16-known', 1)]));
+    const cases: Array<[string[], RegExp]> = [
+      [['replay', '--subscription', 'i16-known', '--bogus'], /'--bogus'/],
+      [['replay', '--subscription', 'i16-known', '--since', 'yesterday'], /--since must be an ISO 8601/],
+      [['replay', '--subscription', 'i16-known', '--outcome', 'accepted'], /--outcome must be one of/],
+      [['replay', '--subscription', 'i16-known', '--limit', '-3'], /--limit|'-3'/],
+      [['replay', '--subscription', 'i16-known', '--dry-run', '--discard', '--yes'], /--discard and --dry-run/],
+      [['replay', '--config', configFile], /--subscription NAME is required/],
+      [['dead-letters', '--subscription', 'i16-known', '--lst'], /'--lst'/],
+    ];
+    for (const [args, message] of cases) {
+      const result = await runCli([...args, '--config', configFile]);
+      expect(result.code, args.join(' ')).toBe(64);
+      expect(result.stderr).toMatch(message);
+    }
+    for (const command of ['replay', 'dead-letters']) {
+      const unknown = await runCli([command, '--subscription', 'i16-nope', '--config', configFile]);
+      expect(unknown.code).toBe(78);
+      expect(unknown.stderr).toContain('no subscription named "i16-nope"');
+      const help = await runCli([command, '--help']);
+      expect(help.code).toBe(0);
+      expect(help.stdout).toContain(`Usage: mllp-dispatcher ${command} --subscription NAME`);
+    }
+  });
+});
