@@ -19,7 +19,9 @@ export async function connectForOperator(amqp: AppConfig['amqp'], name: string):
   const failures: string[] = [];
   for (const url of amqp.urls) {
     try {
-      const model = await connect(connectionOptions(url, amqp.heartbeatSeconds), { clientProperties: { connection_name: `mllp-dispatcher ${name}` }, timeout: 10_000 });
+      // noDelay: one get, publish and ack at a time are small frames that Nagle's algorithm
+      // would hold back behind the broker's delayed ACKs (about 40 ms per dead letter).
+      const model = await connect(connectionOptions(url, amqp.heartbeatSeconds), { clientProperties: { connection_name: `mllp-dispatcher ${name}` }, noDelay: true, timeout: 10_000 });
       model.on('error', () => {});
       return model;
     } catch (error) {

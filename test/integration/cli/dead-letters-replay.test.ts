@@ -3,6 +3,10 @@ import { TestBroker, testTopology, uniqueName } from '../../helpers/broker.js';
 import { runCli } from '../../helpers/cli.js';
 import { configFor, subscriptionEntry, writeConfig } from '../../helpers/daemon.js';
 import { declareSubscription, drainIds, publishDeadLetter } from '../../helpers/dead-letters.js';
+import { patientEvent } from '../../helpers/events.js';
+import { ScriptedReceiver } from '../../helpers/scripted-receiver.js';
+import { openBroker, patientIdOf, receiptsOf, startSubscriptions } from '../../helpers/subscriptions.js';
+import { waitFor } from '../../helpers/wait.js';
 
 /**
  * `dead-letters` and `replay` against the real broker, on dead letters written the way the
@@ -154,5 +158,60 @@ describe('mllp-dispatcher dead-letters and replay', () => {
       expect(help.code).toBe(0);
       expect(help.stdout).toContain(`Usage: mllp-dispatcher ${command} --subscription NAME`);
     }
+  });
+});
+
+describe('replay with the daemon running', () => {
+  it('sends a replayed event to its own subscription only, with the same MSH-10, under the current receiver behaviour', async () => {
+    const { broker, receipts } = await openBroker('i16-replay-e2e', cleanups);
+    let refuse = true;
+    const target = await ScriptedReceiver.start((message) => ({ kind: 'ack', code: refuse && patientIdOf(message.text)?.startsWith('PAT-AE') ? 'AE' : 'AA' }));
+    cleanups.push(() => target.close());
+    const bystander = await ScriptedReceiver.start();
+    cleanups.push(() => bystander.close());
+    const name = uniqueName('i16-target');
+    const other = uniqueName('i16-other');
+    const entries = [subscriptionEntry(name, target.port), subscriptionEntry(other, bystander.port)];
+    await startSubscriptions(broker, entries, cleanups);
+    const configFile = writeConfig(configFor(broker.topology, entries));
+
+    const events = ['PAT-OK1', 'PAT-AE1', 'PAT-AE2', 'PAT-OK2'].map((patientId) => patientEvent({ patientId }));
+    const [, ae1, ae2] = events.map((event) => String(event.id));
+    await broker.publishAll(events);
+    await waitFor(() => receiptsOf(receipts, name).length === 4 && receiptsOf(receipts, other).length === 4, { message: 'both subscriptions settled the 4 events' });
+    const before = await report(configFile, name);
+    expect(before.deadLetters.map((letter) => [letter.eventId, letter.outcome, letter.ackCode, letter.replays])).toEqual([
+      [ae1, 'application-error', 'AE', 0],
+      [ae2, 'application-error', 'AE', 0],
+    ]);
+
+    // Still refused: dead-lettered again, now behind ae2, counting one replay.
+    const again = await runCli(['replay', '--subscription', name, '--config', configFile, '--event-id', ae1!]);
+    expect(again.stdout).toContain('replayed 1, skipped 1, failed 0');
+    await waitFor(() => receiptsOf(receipts, name).length === 5, { message: 'the replayed event settled' });
+    const after = await waitFor(async () => {
+      const current = await report(configFile, name);
+      return current.total === 2 ? current : undefined;
+    }, { message: 'ae1 back in the dead-letter queue' });
+    expect(after.deadLetters.map((letter) => [letter.eventId, letter.replays])).toEqual([
+      [ae2, 0],
+      [ae1, 1],
+    ]);
+    expect(after.deadLetters[1]!.controlId).toBe(before.deadLetters[0]!.controlId);
+
+    // The receiver accepts now: both go out again with the MSH-10 of their first send.
+    refuse = false;
+    const fixed = await runCli(['replay', '--subscription', name, '--config', configFile]);
+    expect(fixed.code, fixed.stderr).toBe(0);
+    expect(fixed.stdout).toContain('replayed 2, skipped 0, failed 0');
+    await waitFor(() => receiptsOf(receipts, name).filter((receipt) => receipt.outcome === 'accepted').length === 4, { message: 'all four accepted' });
+    const lastTwo = target.received.slice(-2);
+    expect(lastTwo.map((message) => patientIdOf(message.text))).toEqual(['PAT-AE2', 'PAT-AE1']);
+    expect(lastTwo.map((message) => message.controlId)).toEqual([after.deadLetters[0]!.controlId, after.deadLetters[1]!.controlId]);
+    expect(target.received).toHaveLength(7);
+    // The other subscription bound to the same events saw each event once.
+    expect(bystander.received).toHaveLength(4);
+    expect(receiptsOf(receipts, other)).toHaveLength(4);
+    expect(await broker.messageCount(`mllp.${name}.dead`)).toBe(0);
   });
 });
