@@ -42,6 +42,8 @@ export interface SubscriptionConfig {
   timeouts: { connectMs: number; ackMs: number };
   retry: RetrySettings;
   policy: OutcomePolicy;
+  /** `"paused": true`: consume nothing, events wait in the queue (src/operations/paused-feed.ts). */
+  paused: boolean;
   /** A stable digest of the subscription's source JSON: live reload restarts a subscription only when it changes. */
   fingerprint: string;
 }
@@ -148,6 +150,8 @@ function resolveSubscription(
   const timeouts = readTimeouts(sub);
   const retry = readRetry(sub);
   const policy = readPolicy(sub);
+  const paused = sub.raw('paused') ?? false;
+  if (typeof paused !== 'boolean') sub.problem('paused', 'must be true or false');
   sub.rejectUnknownKeys();
 
   if (problems.length > before || !endpoint || !when) return undefined;
@@ -180,6 +184,7 @@ function resolveSubscription(
     timeouts,
     retry,
     policy,
+    paused: paused === true,
     fingerprint: JSON.stringify(entry),
   };
   if (notBefore) resolved.notBefore = notBefore;
