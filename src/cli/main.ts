@@ -11,11 +11,13 @@ import { listenCommand } from './listen.js';
 import { CHARSETS, type Charset } from '../hl7/charset.js';
 import { deadLettersCommand } from './dead-letters.js';
 import { replayCommand } from './replay.js';
+import { backfillCommand } from './backfill.js';
 
 /** Operator commands parse their own options and print their own --help. */
 const OPERATOR_COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   'dead-letters': deadLettersCommand,
   replay: replayCommand,
+  backfill: backfillCommand,
 };
 
 const USAGE = `Usage: mllp-dispatcher [command] [options]
@@ -27,6 +29,7 @@ Commands:
   listen                   a local MLLP test receiver that prints what it gets
   dead-letters             what waits in a subscription's dead-letter queue (see dead-letters --help)
   replay                   move dead letters back into their subscription's queue (see replay --help)
+  backfill FILE...         load a subscription's receiver with existing patients (see backfill --help)
 
 Options:
   --config FILE            configuration file (or env MLLP_DISPATCHER_CONFIG)

@@ -25,11 +25,14 @@ export async function operatorCommand<O extends Options>(
   options: O,
   argv: string[],
   streams: CommandStreams,
-  body: (values: ReturnType<typeof parseArgs<{ options: O; allowPositionals: false; strict: true }>>['values']) => Promise<number>,
+  body: (values: ReturnType<typeof parseArgs<{ options: O; allowPositionals: true; strict: true }>>['values'], positionals: string[]) => Promise<number>,
+  takesFiles = false,
 ): Promise<number> {
   let values;
+  let positionals: string[];
   try {
-    values = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: false, strict: true }).values;
+    ({ values, positionals } = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true }));
+    if (!takesFiles && positionals.length > 0) throw new Error(`unexpected argument "${positionals[0]}" (${name} takes options only)`);
   } catch (error) {
     streams.err.write(`mllp-dispatcher ${name}: ${(error as Error).message}\n\n${usage}`);
     return EXIT_USAGE;
@@ -39,7 +42,7 @@ export async function operatorCommand<O extends Options>(
     return EXIT_OK;
   }
   try {
-    return await body(values as never);
+    return await body(values as never, positionals);
   } catch (error) {
     if (error instanceof UsageError) {
       streams.err.write(`mllp-dispatcher ${name}: ${error.message}\n\n${usage}`);

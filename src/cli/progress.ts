@@ -31,7 +31,13 @@ export function progressReporter(label: string, total: number, stream: NodeJS.Wr
   }
   let last = 0;
   let pending: string | undefined;
-  const line = (done: number, detail: string) => `${label}: ${done}/${total} (${total === 0 ? 100 : Math.floor((done * 100) / total)}%) ${detail}\n`;
+  let first: { at: number; done: number } | undefined;
+  const eta = (done: number): string => {
+    first ??= { at: Date.now(), done };
+    const rate = (done - first.done) / ((Date.now() - first.at) / 1000);
+    return done < total && rate > 0 && Number.isFinite(rate) ? `, ETA ${Math.ceil((total - done) / rate)}s` : '';
+  };
+  const line = (done: number, detail: string) => `${label}: ${done}/${total} (${total === 0 ? 100 : Math.floor((done * 100) / total)}%${eta(done)}) ${detail}\n`;
   return {
     update: (done, detail) => {
       const now = Date.now();
