@@ -3,10 +3,10 @@ import { relative, resolve } from 'node:path';
 import { queueName } from '../amqp/topology.js';
 import { createEventDecoder } from '../event/decode-event.js';
 import { backfill, type BackfillCheckpoint, type BackfillSummary } from '../operations/backfill.js';
-import { connectForOperator, readyCount } from '../operations/operator-broker.js';
+import { readyCount } from '../operations/operator-broker.js';
 import { EXIT_DATA, EXIT_FAILURE, EXIT_OK, UsageError } from './exit-codes.js';
-import { operatorCommand, STANDARD_STREAMS, subscriptionFromConfig, type CommandStreams } from './operator-command.js';
-import { progressReporter } from './progress.js';
+import { operatorCommand, STANDARD_STREAMS, subscriptionFromConfig, withOperatorConnection, type CommandStreams } from './operator-command.js';
+import { lazyProgress } from './progress.js';
 
 export const BACKFILL_USAGE = `Usage: mllp-dispatcher backfill --subscription NAME [--config FILE] [--rate N] [--checkpoint FILE] FILE...
        mllp-dispatcher backfill --subscription NAME [--config FILE] [--rate N] --resume CHECKPOINT
@@ -65,37 +65,24 @@ export function backfillCommand(argv: string[], streams: CommandStreams = STANDA
     }
     const { config, subscription } = subscriptionFromConfig(values.config, checkpoint.subscription);
     const queue = queueName(subscription.name);
-    const model = await connectForOperator(config.amqp, `backfill ${subscription.name}`);
-    const interrupt = new AbortController();
-    const onSignal = () => interrupt.abort();
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    let summary: BackfillSummary;
-    try {
+    const progress = lazyProgress('backfill', streams.err);
+    const summary: BackfillSummary = await withOperatorConnection(config.amqp, `backfill ${subscription.name}`, async (model, interrupted) => {
       await readyCount(model, queue);
-      let progress: ReturnType<typeof progressReporter> | undefined;
-      summary = await backfill({
+      return backfill({
         model,
         queue,
         checkpoint,
         checkpointFile,
         decode: createEventDecoder({ maxMessageBytes: config.amqp.maxMessageBytes }),
         ...(rate !== undefined ? { rate } : {}),
-        signal: interrupt.signal,
+        signal: interrupted,
         onValidated: (invalid) => {
           for (const problem of invalid) streams.err.write(`${shown(problem.location)}: ${problem.reason}\n`);
         },
-        onProgress: (state) => {
-          progress ??= progressReporter('backfill', state.total, streams.err);
-          progress.update(state.confirmed, `published ${state.confirmed} of ${state.total}`);
-        },
+        onProgress: (state) => progress.update(state.total, state.confirmed, `published ${state.confirmed} of ${state.total}`),
       });
-      progress?.stop();
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      await model.close().catch(() => {});
-    }
+    });
+    progress.stop();
     const resumed = summary.resumedAt > 0 ? ` (${summary.resumedAt} by an earlier run)` : '';
     streams.out.write(`backfill into ${queue}: published ${summary.confirmed} of ${summary.total} valid events${resumed}, invalid ${summary.invalid.length}, failed ${summary.failed}\n`);
     if (summary.confirmed < summary.total) {

@@ -1,9 +1,9 @@
 import { deadLetterQueueName } from '../amqp/topology.js';
 import type { DeadLetterRecord } from '../operations/dead-letter.js';
 import { inspectDeadLetters, type DeadLetterReport } from '../operations/inspect.js';
-import { connectForOperator, readyCount } from '../operations/operator-broker.js';
+import { readyCount } from '../operations/operator-broker.js';
 import { EXIT_OK } from './exit-codes.js';
-import { operatorCommand, STANDARD_STREAMS, subscriptionFromConfig, type CommandStreams } from './operator-command.js';
+import { operatorCommand, STANDARD_STREAMS, subscriptionFromConfig, withOperatorConnection, type CommandStreams } from './operator-command.js';
 
 export const DEAD_LETTERS_USAGE = `Usage: mllp-dispatcher dead-letters --subscription NAME [--config FILE] [--list] [--json]
 
@@ -33,14 +33,11 @@ export function deadLettersCommand(argv: string[], streams: CommandStreams = STA
   return operatorCommand('dead-letters', DEAD_LETTERS_USAGE, OPTIONS, argv, streams, async (values) => {
     const { config, subscription } = subscriptionFromConfig(values.config, values.subscription);
     const queue = deadLetterQueueName(subscription.name);
-    const model = await connectForOperator(config.amqp, `dead-letters ${subscription.name}`);
-    try {
+    const report = await withOperatorConnection(config.amqp, `dead-letters ${subscription.name}`, async (model) => {
       await readyCount(model, queue);
-      const report = await inspectDeadLetters(model, queue, values.list ?? false);
-      streams.out.write(values.json ? `${JSON.stringify({ subscription: subscription.name, ...report }, null, 2)}\n` : formatReport(report));
-    } finally {
-      await model.close().catch(() => {});
-    }
+      return inspectDeadLetters(model, queue, values.list ?? false);
+    });
+    streams.out.write(values.json ? `${JSON.stringify({ subscription: subscription.name, ...report }, null, 2)}\n` : formatReport(report));
     return EXIT_OK;
   });
 }

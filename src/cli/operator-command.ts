@@ -1,7 +1,8 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, loadConfig, type AppConfig } from '../config/load-config.js';
 import type { SubscriptionConfig } from '../config/subscription.js';
-import { OperatorBrokerError } from '../operations/operator-broker.js';
+import type { ChannelModel } from 'amqplib';
+import { connectForOperator, OperatorBrokerError } from '../operations/operator-broker.js';
 import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './exit-codes.js';
 
 /** Where an operator command writes: results on `out`, progress and problems on `err`. */
@@ -69,4 +70,24 @@ export function subscriptionFromConfig(configFile: string | undefined, name: str
     throw new ConfigError([`subscriptions: no subscription named "${name}" (configured: ${config.subscriptions.map((sub) => sub.name).join(', ')})`]);
   }
   return { config, subscription };
+}
+
+/**
+ * Connects for an operator command, runs `work`, closes the connection. Ctrl-C and SIGTERM
+ * abort the signal handed to `work`, which then finishes the item in hand and returns its
+ * summary.
+ */
+export async function withOperatorConnection<T>(amqp: AppConfig['amqp'], label: string, work: (model: ChannelModel, signal: AbortSignal) => Promise<T>): Promise<T> {
+  const model = await connectForOperator(amqp, label);
+  const interrupt = new AbortController();
+  const onSignal = () => interrupt.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    return await work(model, interrupt.signal);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await model.close().catch(() => {});
+  }
 }

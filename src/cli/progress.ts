@@ -54,3 +54,15 @@ export function progressReporter(label: string, total: number, stream: NodeJS.Wr
     },
   };
 }
+
+/** A reporter made at the first update, when the total is known; `stop` is a no-op before. */
+export function lazyProgress(label: string, stream: NodeJS.WritableStream & { isTTY?: boolean }): { update(total: number, done: number, detail: string): void; stop(): void } {
+  let reporter: ProgressReporter | undefined;
+  return {
+    update: (total, done, detail) => {
+      reporter ??= progressReporter(label, total, stream);
+      reporter.update(done, detail);
+    },
+    stop: () => reporter?.stop(),
+  };
+}

@@ -1,11 +1,11 @@
 import { deadLetterQueueName, queueName } from '../amqp/topology.js';
 import { DEAD_LETTER_OUTCOMES, type DeadLetterFilter } from '../operations/dead-letter.js';
-import { connectForOperator, readyCount } from '../operations/operator-broker.js';
+import { readyCount } from '../operations/operator-broker.js';
 import { replayDeadLetters, type ReplayMode, type ReplayProgress, type ReplaySummary } from '../operations/replay.js';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from './exit-codes.js';
 import { table } from './dead-letters.js';
-import { operatorCommand, STANDARD_STREAMS, subscriptionFromConfig, type CommandStreams } from './operator-command.js';
-import { progressReporter } from './progress.js';
+import { operatorCommand, STANDARD_STREAMS, subscriptionFromConfig, withOperatorConnection, type CommandStreams } from './operator-command.js';
+import { lazyProgress } from './progress.js';
 
 export const REPLAY_USAGE = `Usage: mllp-dispatcher replay --subscription NAME [--config FILE] [filters] [--dry-run] [--limit N]
        mllp-dispatcher replay --subscription NAME [filters] --discard --yes
@@ -54,7 +54,7 @@ const OPTIONS = {
 } as const;
 
 /** `mllp-dispatcher replay`: see REPLAY_USAGE and the README. */
-export function replayCommand(argv: string[], streams: CommandStreams = STANDARD_STREAMS, signal?: AbortSignal): Promise<number> {
+export function replayCommand(argv: string[], streams: CommandStreams = STANDARD_STREAMS): Promise<number> {
   return operatorCommand('replay', REPLAY_USAGE, OPTIONS, argv, streams, async (values) => {
     const filter = readFilter(values);
     const limit = values.limit === undefined ? undefined : positiveInteger(values.limit, '--limit');
@@ -66,38 +66,26 @@ export function replayCommand(argv: string[], streams: CommandStreams = STANDARD
     const deadQueue = deadLetterQueueName(subscription.name);
     const targetQueue = queueName(subscription.name);
 
-    const model = await connectForOperator(config.amqp, `replay ${subscription.name}`);
-    const interrupt = new AbortController();
-    // Ctrl-C / SIGTERM: finish the dead letter in hand, then stop and print the summary.
-    const onSignal = () => interrupt.abort();
-    signal?.addEventListener('abort', onSignal);
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    let summary: ReplaySummary;
-    try {
-      await readyCount(model, deadQueue);
-      if (mode === 'replay') await readyCount(model, targetQueue);
-      let progress: ReturnType<typeof progressReporter> | undefined;
-      summary = await replayDeadLetters({
-        model,
-        deadQueue,
-        targetQueue,
-        filter,
-        ...(limit !== undefined ? { limit } : {}),
-        mode,
-        signal: interrupt.signal,
-        onProgress: (state) => {
-          progress ??= progressReporter(mode, state.total, streams.err);
-          progress.update(state.scanned, describe(mode, state));
-        },
-      });
-      progress?.stop();
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      signal?.removeEventListener('abort', onSignal);
-      await model.close().catch(() => {});
-    }
+    const progress = lazyProgress(mode, streams.err);
+    const summary: ReplaySummary = await withOperatorConnection(
+      config.amqp,
+      `replay ${subscription.name}`,
+      async (model, interrupted) => {
+        await readyCount(model, deadQueue);
+        if (mode === 'replay') await readyCount(model, targetQueue);
+        return replayDeadLetters({
+          model,
+          deadQueue,
+          targetQueue,
+          filter,
+          ...(limit !== undefined ? { limit } : {}),
+          mode,
+          signal: interrupted,
+          onProgress: (state) => progress.update(state.total, state.scanned, describe(mode, state)),
+        });
+      },
+    );
+    progress.stop();
     if (mode === 'dry-run' && summary.records.length > 0) streams.out.write(`${table(summary.records).join('\n')}\n`);
     const verb = mode === 'replay' ? `replay of ${deadQueue} into ${targetQueue}` : mode === 'discard' ? `discard from ${deadQueue}` : `dry run on ${deadQueue} (nothing changed)`;
     streams.out.write(`${verb}: ${describe(mode, summary)}, scanned ${summary.scanned} of ${summary.total}\n`);

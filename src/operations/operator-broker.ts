@@ -11,6 +11,11 @@ export class OperatorBrokerError extends Error {
   }
 }
 
+/** An error text with the password of every broker URL in it masked. */
+export function maskUrls(text: string): string {
+  return text.replace(/amqps?:\/\/\S+/g, (url) => maskUrlPassword(url));
+}
+
 /**
  * A short-lived connection for an operator command (`dead-letters`, `replay`), to the first
  * configured node that answers. Named `mllp-dispatcher <what>` in the broker's connection list.
@@ -25,7 +30,7 @@ export async function connectForOperator(amqp: AppConfig['amqp'], name: string):
       model.on('error', () => {});
       return model;
     } catch (error) {
-      failures.push(`${maskUrlPassword(url)}: ${(error as Error).message.replace(/amqps?:\/\/\S+/g, (text) => maskUrlPassword(text))}`);
+      failures.push(`${maskUrlPassword(url)}: ${maskUrls((error as Error).message)}`);
     }
   }
   throw new OperatorBrokerError(`cannot connect to the broker (${failures.join('; ')})`);

@@ -9,6 +9,7 @@ import type { SubscriptionConfig } from '../config/subscription.js';
 import { backoffDelay } from '../delivery/policy.js';
 import type { DispatcherMetrics } from '../observability/metrics.js';
 import { sleep } from '../util/sleep.js';
+import { maskUrls } from './operator-broker.js';
 
 /** A paused subscription as `/readyz` shows it: it consumes nothing and is ready. */
 export interface PausedStatus {
@@ -119,7 +120,7 @@ export class PausedFeed {
         }
         if (signal.aborted) break;
         failures++;
-        this.options.logger.warn({ subscription: this.name, broker: maskUrlPassword(url), err: (error as Error).message.replace(/amqps?:\/\/\S+/g, (text) => maskUrlPassword(text)) }, 'paused subscription: cannot reach the broker');
+        this.options.logger.warn({ subscription: this.name, broker: maskUrlPassword(url), err: maskUrls((error as Error).message) }, 'paused subscription: cannot reach the broker');
       }
       if (signal.aborted) break;
       this.state = 'connecting';

@@ -1,8 +1,11 @@
 import type { ConfirmChannel } from 'amqplib';
 import { declareTopology } from '../../src/amqp/topology.js';
 import { EVENT_TYPES } from '../../src/event/patient-event.js';
-import type { TestBroker } from './broker.js';
+import { uniqueName, type TestBroker } from './broker.js';
+import { configFor, subscriptionEntry, writeConfig } from './daemon.js';
 import { patientEvent } from './events.js';
+import { ScriptedReceiver, type Behaviour } from './scripted-receiver.js';
+import { openBroker, startSubscriptions } from './subscriptions.js';
 
 /** Declares a subscription's queues as the daemon does (without running it); close() deletes them. */
 export async function declareSubscription(broker: TestBroker, name: string): Promise<void> {
@@ -52,4 +55,23 @@ export async function publishDeadLetter(broker: TestBroker, subscription: string
 /** Message ids of a queue, in order, read and acked (empties the queue). */
 export async function drainIds(broker: TestBroker, queue: string): Promise<string[]> {
   return (await broker.drain(queue)).map((message) => String(message.properties.messageId));
+}
+
+/**
+ * A running daemon with two subscriptions on the same events: `name`, whose receiver answers
+ * as `behaviour` says, and `other`, a bystander answering AA, to show that what an operator
+ * command puts into `mllp.<name>` reaches no other subscription. `configFile` is the same
+ * configuration, for the CLI.
+ */
+export async function targetAndBystander(prefix: string, behaviour: Behaviour, cleanups: Array<() => Promise<unknown>>) {
+  const { broker, receipts } = await openBroker(prefix, cleanups);
+  const target = await ScriptedReceiver.start(behaviour);
+  cleanups.push(() => target.close());
+  const bystander = await ScriptedReceiver.start();
+  cleanups.push(() => bystander.close());
+  const name = uniqueName(prefix);
+  const other = uniqueName(`${prefix}-other`);
+  const entries = [subscriptionEntry(name, target.port), subscriptionEntry(other, bystander.port)];
+  await startSubscriptions(broker, entries, cleanups);
+  return { broker, receipts, target, bystander, name, other, configFile: writeConfig(configFor(broker.topology, entries)) };
 }

@@ -5,9 +5,9 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { testTopology, TestBroker, uniqueName } from '../../helpers/broker.js';
 import { CliProcess, runCli } from '../../helpers/cli.js';
 import { configFor, subscriptionEntry, writeConfig } from '../../helpers/daemon.js';
-import { declareSubscription } from '../../helpers/dead-letters.js';
-import { ScriptedReceiver } from '../../helpers/scripted-receiver.js';
-import { openBroker, patientIdOf, receiptsOf, startSubscriptions } from '../../helpers/subscriptions.js';
+import { declareSubscription, targetAndBystander } from '../../helpers/dead-letters.js';
+import { ACK_AA } from '../../helpers/scripted-receiver.js';
+import { patientIdOf, receiptsOf } from '../../helpers/subscriptions.js';
 import { waitFor } from '../../helpers/wait.js';
 
 /**
@@ -36,16 +36,7 @@ function patient(index: number): Record<string, unknown> {
 
 describe('mllp-dispatcher backfill', () => {
   it('loads 10,000 patients from a FHIR Bundle: the bad entry is reported by position, the rest is delivered in order to this subscription only', async () => {
-    const { broker, receipts } = await openBroker('i16-bf', cleanups);
-    const receiver = await ScriptedReceiver.start();
-    cleanups.push(() => receiver.close());
-    const bystander = await ScriptedReceiver.start();
-    cleanups.push(() => bystander.close());
-    const name = uniqueName('i16-bf');
-    const other = uniqueName('i16-bf-other');
-    const entries = [subscriptionEntry(name, receiver.port), subscriptionEntry(other, bystander.port)];
-    await startSubscriptions(broker, entries, cleanups);
-    const configFile = writeConfig(configFor(broker.topology, entries));
+    const { receipts, target: receiver, bystander, name, other, configFile } = await targetAndBystander('i16-bf', ACK_AA, cleanups);
 
     const BAD = 4321;
     const bundle = {

@@ -2,10 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { TestBroker, testTopology, uniqueName } from '../../helpers/broker.js';
 import { runCli } from '../../helpers/cli.js';
 import { configFor, subscriptionEntry, writeConfig } from '../../helpers/daemon.js';
-import { declareSubscription, drainIds, publishDeadLetter } from '../../helpers/dead-letters.js';
+import { declareSubscription, drainIds, publishDeadLetter, targetAndBystander } from '../../helpers/dead-letters.js';
 import { patientEvent } from '../../helpers/events.js';
-import { ScriptedReceiver } from '../../helpers/scripted-receiver.js';
-import { openBroker, patientIdOf, receiptsOf, startSubscriptions } from '../../helpers/subscriptions.js';
+import { patientIdOf, receiptsOf } from '../../helpers/subscriptions.js';
 import { waitFor } from '../../helpers/wait.js';
 
 /**
@@ -163,17 +162,12 @@ describe('mllp-dispatcher dead-letters and replay', () => {
 
 describe('replay with the daemon running', () => {
   it('sends a replayed event to its own subscription only, with the same MSH-10, under the current receiver behaviour', async () => {
-    const { broker, receipts } = await openBroker('i16-replay-e2e', cleanups);
     let refuse = true;
-    const target = await ScriptedReceiver.start((message) => ({ kind: 'ack', code: refuse && patientIdOf(message.text)?.startsWith('PAT-AE') ? 'AE' : 'AA' }));
-    cleanups.push(() => target.close());
-    const bystander = await ScriptedReceiver.start();
-    cleanups.push(() => bystander.close());
-    const name = uniqueName('i16-target');
-    const other = uniqueName('i16-other');
-    const entries = [subscriptionEntry(name, target.port), subscriptionEntry(other, bystander.port)];
-    await startSubscriptions(broker, entries, cleanups);
-    const configFile = writeConfig(configFor(broker.topology, entries));
+    const { broker, receipts, target, bystander, name, other, configFile } = await targetAndBystander(
+      'i16-target',
+      (message) => ({ kind: 'ack', code: refuse && patientIdOf(message.text)?.startsWith('PAT-AE') ? 'AE' : 'AA' }),
+      cleanups,
+    );
 
     const events = ['PAT-OK1', 'PAT-AE1', 'PAT-AE2', 'PAT-OK2'].map((patientId) => patientEvent({ patientId }));
     const [, ae1, ae2] = events.map((event) => String(event.id));
