@@ -89,6 +89,7 @@ export function replayCommand(argv: string[], streams: CommandStreams = STANDARD
     if (mode === 'dry-run' && summary.records.length > 0) streams.out.write(`${table(summary.records).join('\n')}\n`);
     const verb = mode === 'replay' ? `replay of ${deadQueue} into ${targetQueue}` : mode === 'discard' ? `discard from ${deadQueue}` : `dry run on ${deadQueue} (nothing changed)`;
     streams.out.write(`${verb}: ${describe(mode, summary)}, scanned ${summary.scanned} of ${summary.total}\n`);
+    if (limit !== undefined && summary.taken >= limit && summary.scanned < summary.total) streams.out.write(`stopped at --limit ${limit}: the dead letters behind were not looked at\n`);
     if (summary.interrupted) streams.out.write(`interrupted: the dead letters not yet looked at stay in ${deadQueue}\n`);
     if (summary.error) streams.err.write(`mllp-dispatcher replay: stopped: ${summary.error}; dead letters not replayed stay in ${deadQueue}\n`);
     return summary.failed > 0 || summary.interrupted || summary.error ? EXIT_FAILURE : EXIT_OK;

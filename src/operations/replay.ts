@@ -79,7 +79,7 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayS
     async (message) => {
       progress.scanned++;
       const record = readDeadLetter(message);
-      if (progress.taken >= limit || !matchesFilter(record, options.filter)) {
+      if (!matchesFilter(record, options.filter)) {
         progress.skipped++;
       } else if (options.mode === 'dry-run') {
         progress.taken++;
@@ -100,11 +100,12 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayS
         records.push(record);
       }
       options.onProgress?.({ ...progress });
-      return 'continue';
+      // At the limit: the dead letters behind are not even fetched.
+      return progress.taken >= limit ? 'stop' : 'continue';
     },
     options.signal,
   ).catch((error: Error) => (failure = error));
-  const interrupted = options.signal?.aborted === true && progress.scanned < total;
+  const interrupted = options.signal?.aborted === true && progress.scanned < total && progress.taken < limit;
   // Closing returns every dead letter not acked to its place; the acks sent before it are
   // processed first (same channel).
   await channel.close().catch(() => {});
