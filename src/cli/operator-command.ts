@@ -38,6 +38,11 @@ export async function operatorCommand<O extends Options>(
     streams.err.write(`mllp-dispatcher ${name}: ${(error as Error).message}\n\n${usage}`);
     return EXIT_USAGE;
   }
+  // `dead-letters --list | head`: the reader went away; the queue is unchanged either way.
+  streams.out.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(EXIT_OK);
+  });
   if ((values as { help?: boolean }).help) {
     streams.out.write(usage);
     return EXIT_OK;

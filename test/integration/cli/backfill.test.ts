@@ -113,6 +113,24 @@ describe('mllp-dispatcher backfill', () => {
     expect(messages.every((message, index) => eventIds.indexOf(String(message.properties.messageId)) === firstIndex.get(patientIds[index]!))).toBe(true);
   });
 
+  it('publishes no faster than --rate', async () => {
+    const broker = await TestBroker.open(testTopology('i16-bf'));
+    cleanups.push(() => broker.close());
+    const name = uniqueName('i16-bf-rate');
+    await declareSubscription(broker, name);
+    const configFile = writeConfig(configFor(broker.topology, [subscriptionEntry(name, 1)]));
+    const file = join(dir, 'rate.ndjson');
+    writeFileSync(file, `${Array.from({ length: 300 }, (_, index) => JSON.stringify(patient(index))).join('\n')}\n`);
+    const started = Date.now();
+    const result = await runCli(['backfill', '--subscription', name, '--config', configFile, '--rate', '200', '--checkpoint', join(dir, 'rate.checkpoint'), file]);
+    const elapsedMs = Date.now() - started;
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('published 300 of 300 valid events, invalid 0, failed 0');
+    // The 300th event is due 299 / 200 s after the first.
+    expect(elapsedMs).toBeGreaterThanOrEqual(1495);
+    expect(await broker.messageCount(`mllp.${name}`)).toBe(300);
+  });
+
   it('refuses a malformed command line (64, naming the option)', async () => {
     const configFile = writeConfig(configFor(testTopology('i16-bf'), [subscriptionEntry('i16-bf-known', 1)]));
     const file = join(dir, 'one.ndjson');
