@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { queueName } from '../amqp/topology.js';
 import { createEventDecoder } from '../event/decode-event.js';
-import { backfill, type BackfillCheckpoint, type BackfillSummary } from '../operations/backfill.js';
+import { backfill, writeCheckpoint, type BackfillCheckpoint, type BackfillSummary } from '../operations/backfill.js';
 import { readyCount } from '../operations/operator-broker.js';
 import { EXIT_DATA, EXIT_FAILURE, EXIT_OK, UsageError } from './exit-codes.js';
 import { operatorCommand, STANDARD_STREAMS, subscriptionFromConfig, withOperatorConnection, type CommandStreams } from './operator-command.js';
@@ -64,6 +64,13 @@ export function backfillCommand(argv: string[], streams: CommandStreams = STANDA
       checkpoint = { version: 1, subscription: values.subscription, files: files.map((file) => resolve(file)), startedAt: new Date().toISOString(), confirmed: 0 };
     }
     const { config, subscription } = subscriptionFromConfig(values.config, checkpoint.subscription);
+    if (values.resume === undefined) {
+      try {
+        writeCheckpoint(checkpointFile, checkpoint);
+      } catch (error) {
+        throw new UsageError(`--checkpoint: cannot write ${checkpointFile} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+      }
+    }
     const queue = queueName(subscription.name);
     const progress = lazyProgress('backfill', streams.err);
     const summary: BackfillSummary = await withOperatorConnection(config.amqp, `backfill ${subscription.name}`, async (model, interrupted) => {

@@ -86,7 +86,12 @@ export async function backfill(options: BackfillOptions): Promise<BackfillSummar
   let flushQueued = false;
   const saveCheckpoint = () => {
     flushQueued = false;
-    writeCheckpoint(options.checkpointFile, { ...checkpoint, confirmed: summary.confirmed });
+    try {
+      writeCheckpoint(options.checkpointFile, { ...checkpoint, confirmed: summary.confirmed });
+    } catch (error) {
+      // Publishing on without a record of it would publish it all again on --resume.
+      failure ??= new Error(`cannot write the checkpoint ${options.checkpointFile} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
     options.onProgress?.({ total: summary.total, confirmed: summary.confirmed });
   };
   const settled = (ordinal: number, ok: boolean) => {

@@ -142,6 +142,7 @@ describe('mllp-dispatcher backfill', () => {
       [[join(dir, 'missing.ndjson')], /cannot read .*missing\.ndjson/],
       [['--resume', join(dir, 'missing.checkpoint')], /--resume: .* is not a readable checkpoint file/],
       [['--speed', '3', file], /'--speed'/],
+      [['--checkpoint', join(dir, 'no-such-dir', 'x.checkpoint'), file], /--checkpoint: cannot write .*no-such-dir.*ENOENT/],
     ];
     for (const [args, message] of cases) {
       const result = await runCli(['backfill', '--subscription', 'i16-bf-known', '--config', configFile, ...args]);
