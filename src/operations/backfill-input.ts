@@ -8,7 +8,7 @@ import type { EventDecoder } from '../event/decode-event.js';
  * entry) and the event body to publish, or why it cannot be (a reason that names a path and
  * a rule, never a value: it is printed).
  */
-export type BackfillItem = { location: string } & ({ ok: true; body: Buffer; eventId: string } | { ok: false; reason: string });
+export type BackfillItem = { location: string } & ({ ok: true; body: Buffer; eventId: string; type: string } | { ok: false; reason: string });
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
@@ -84,7 +84,7 @@ function* itemsOf(text: string, location: string, decode: EventDecoder, fallback
 
 function checked(body: Buffer, location: string, decode: EventDecoder): BackfillItem {
   const decoded = decode(body);
-  return decoded.ok ? { location, ok: true, body, eventId: decoded.event.id } : { location, ok: false, reason: decoded.reason };
+  return decoded.ok ? { location, ok: true, body, eventId: decoded.event.id, type: decoded.event.type } : { location, ok: false, reason: decoded.reason };
 }
 
 function patientEvent(patient: Record<string, unknown>, fallbackOccurredAt: string): Buffer {

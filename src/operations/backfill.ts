@@ -139,7 +139,7 @@ export async function backfill(options: BackfillOptions): Promise<BackfillSummar
     const eventId = item.eventId;
     outstanding++;
     sent++;
-    channel.publish('', options.queue, item.body, { persistent: true, mandatory: true, contentType: 'application/json', messageId: eventId, headers: { 'x-mllp-backfill': true } }, (error) =>
+    channel.publish('', options.queue, item.body, { persistent: true, mandatory: true, contentType: 'application/json', messageId: eventId, headers: { 'x-mllp-backfill': true, 'x-mllp-routing-key': `patient.${item.type}` } }, (error) =>
       settled(current, !error && !returned.delete(eventId)),
     );
   }

@@ -19,6 +19,8 @@ export interface DeadLetterRecord {
   deadLetteredAt: string | null;
   reason: string;
   replays: number;
+  /** The producer's routing key (`x-mllp-routing-key`), e.g. `patient.create`. */
+  routingKey: string | null;
 }
 
 export function readDeadLetter(message: Pick<GetMessage, 'properties'>): DeadLetterRecord {
@@ -38,6 +40,7 @@ export function readDeadLetter(message: Pick<GetMessage, 'properties'>): DeadLet
     deadLetteredAt: at !== null && !Number.isNaN(Date.parse(at)) ? new Date(at).toISOString() : null,
     reason: text('x-mllp-reason') ?? 'unknown',
     replays: Number(text(REPLAYS_HEADER) ?? 0) || 0,
+    routingKey: text('x-mllp-routing-key'),
   };
 }
 

@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import { UnroutableError, type AmqpSession, type Delivery } from '../amqp/amqp-session.js';
 import type { Outcome } from '../delivery/outcomes.js';
-import { REPLAYS_HEADER } from '../operations/dead-letter.js';
 
 /** How an event ended, as far as the broker and the receipt are concerned. */
 export interface Settlement {
@@ -166,9 +165,18 @@ function deadLetterProperties(delivery: Delivery, settlement: Settlement, subscr
       'x-mllp-attempts': settlement.attempts,
       'x-mllp-control-id': settlement.controlId ?? '',
       'x-mllp-subscription': subscription,
-      // A replayed event arrives by its queue name; its header keeps the producer's key (src/operations/replay.ts).
-      'x-mllp-routing-key': original.headers?.[REPLAYS_HEADER] !== undefined && typeof original.headers['x-mllp-routing-key'] === 'string' ? original.headers['x-mllp-routing-key'] : delivery.message.fields.routingKey,
+      'x-mllp-routing-key': producerRoutingKey(delivery),
       'x-mllp-dead-lettered-at': new Date().toISOString(),
     },
   };
+}
+
+/**
+ * The routing key the producer used. A replayed or backfilled event arrives through the
+ * default exchange (routing key = queue name) and carries the producer's key in
+ * `x-mllp-routing-key` (src/operations/replay.ts, src/operations/backfill.ts).
+ */
+function producerRoutingKey(delivery: Delivery): string {
+  const header = delivery.message.properties.headers?.['x-mllp-routing-key'];
+  return delivery.message.fields.exchange === '' && typeof header === 'string' ? header : delivery.message.fields.routingKey;
 }

@@ -55,7 +55,7 @@ interface ReportJson {
   byReason: Record<string, number>;
   oldest: string;
   newest: string;
-  deadLetters: Array<{ eventId: string; outcome: string; ackCode: string | null; controlId: string; attempts: number; deadLetteredAt: string; reason: string; replays: number }>;
+  deadLetters: Array<{ eventId: string; outcome: string; ackCode: string | null; controlId: string; attempts: number; deadLetteredAt: string; reason: string; replays: number; routingKey: string | null }>;
 }
 
 async function report(configFile: string, name: string): Promise<ReportJson> {
@@ -76,7 +76,7 @@ describe('mllp-dispatcher dead-letters and replay', () => {
     expect(first.oldest).toBe(letters[0]!.at);
     expect(first.newest).toBe(letters[11]!.at);
     expect(first.deadLetters.map((letter) => letter.eventId)).toEqual(ids);
-    expect(first.deadLetters[0]).toEqual({ eventId: 'dl-0000', outcome: 'application-error', ackCode: 'AE', controlId: 'CTRLdl-0000', attempts: 1, deadLetteredAt: letters[0]!.at, reason: REASONS['application-error'], replays: 0 });
+    expect(first.deadLetters[0]).toEqual({ eventId: 'dl-0000', outcome: 'application-error', ackCode: 'AE', controlId: 'CTRLdl-0000', attempts: 1, deadLetteredAt: letters[0]!.at, reason: REASONS['application-error'], replays: 0, routingKey: 'patient.create' });
     // Unchanged, order included.
     expect((await report(configFile, name)).deadLetters.map((letter) => letter.eventId)).toEqual(ids);
     expect(await broker.messageCount(`mllp.${name}.dead`)).toBe(12);
@@ -187,9 +187,10 @@ describe('replay with the daemon running', () => {
       const current = await report(configFile, name);
       return current.total === 2 ? current : undefined;
     }, { message: 'ae1 back in the dead-letter queue' });
-    expect(after.deadLetters.map((letter) => [letter.eventId, letter.replays])).toEqual([
-      [ae2, 0],
-      [ae1, 1],
+    // Dead-lettered again after arriving through the default exchange: the producer's routing key is kept.
+    expect(after.deadLetters.map((letter) => [letter.eventId, letter.replays, letter.routingKey])).toEqual([
+      [ae2, 0, 'patient.create'],
+      [ae1, 1, 'patient.create'],
     ]);
     expect(after.deadLetters[1]!.controlId).toBe(before.deadLetters[0]!.controlId);
 

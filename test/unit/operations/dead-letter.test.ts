@@ -27,6 +27,7 @@ describe('dead letters', () => {
       deadLetteredAt: '2026-03-15T14:30:00.000Z',
       reason: 'receiver answered AR 3 times',
       replays: 0,
+      routingKey: 'patient.update',
     });
     expect(readDeadLetter({ properties: { headers: { 'x-mllp-dead-lettered-at': 'garbage' } } } as never)).toMatchObject({ eventId: null, outcome: 'unknown', deadLetteredAt: null, ackCode: null });
   });
