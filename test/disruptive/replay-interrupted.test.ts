@@ -1,9 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { TestBroker, testTopology, uniqueName } from '../helpers/broker.js';
 import { CliProcess, runCli } from '../helpers/cli.js';
-import { configFor, subscriptionEntry, writeConfig } from '../helpers/daemon.js';
-import { declareSubscription, drainIds, publishDeadLetter } from '../helpers/dead-letters.js';
-import { brokerClosesConnections, queueCounts } from '../helpers/rabbitmqctl.js';
+import { drainIds, publishDeadLetter, subscriptionQueues } from '../helpers/dead-letters.js';
+import { brokerClosesConnections, brokerConnections, queueCounts } from '../helpers/rabbitmqctl.js';
 import { waitFor } from '../helpers/wait.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -15,15 +13,11 @@ const LETTERS = 2000;
 
 /** LETTERS dead letters of a fresh subscription, and a replay of them running as a child process. */
 async function replayRunning(prefix: string) {
-  const broker = await TestBroker.open(testTopology(prefix));
-  cleanups.push(() => broker.close());
-  const name = uniqueName(prefix);
-  await declareSubscription(broker, name);
+  const { broker, name, configFile } = await subscriptionQueues(prefix, cleanups);
   const ids = Array.from({ length: LETTERS }, (_, index) => `kill-${String(index).padStart(5, '0')}`);
   for (const [index, eventId] of ids.entries()) {
     await publishDeadLetter(broker, name, { eventId, outcome: 'application-error', reason: 'receiver answered AE', at: new Date(Date.UTC(2026, 2, 15, 10, 0, index)).toISOString() });
   }
-  const configFile = writeConfig(configFor(broker.topology, [subscriptionEntry(name, 1)]));
   const queue = `mllp.${name}`;
   const first = new CliProcess(['replay', '--subscription', name, '--config', configFile]);
   cleanups.push(async () => {
@@ -62,7 +56,9 @@ describe('replay interrupted half-way', () => {
     first.kill('SIGKILL');
     expect(await first.exited).toEqual({ code: null, signal: 'SIGKILL' });
 
-    // The broker takes back the dead letter in hand (if any) when the connection dies.
+    // The broker takes back the dead letter in hand (if any) once it has closed the dead
+    // connection; until then a get already on the wire can still hand one out.
+    await waitFor(async () => !(await brokerConnections()).some((connection) => connection.name === `mllp-dispatcher replay ${name}`), { intervalMs: 250, message: 'the killed connection gone from the broker' });
     const dead = await waitFor(async () => {
       const counts = await queueCounts(deadQueue);
       return counts && counts.unacked === 0 ? counts : undefined;

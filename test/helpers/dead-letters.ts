@@ -1,7 +1,7 @@
 import type { ConfirmChannel } from 'amqplib';
 import { declareTopology } from '../../src/amqp/topology.js';
 import { EVENT_TYPES } from '../../src/event/patient-event.js';
-import { uniqueName, type TestBroker } from './broker.js';
+import { TestBroker, testTopology, uniqueName } from './broker.js';
 import { configFor, subscriptionEntry, writeConfig } from './daemon.js';
 import { patientEvent } from './events.js';
 import { ScriptedReceiver, type Behaviour } from './scripted-receiver.js';
@@ -74,4 +74,17 @@ export async function targetAndBystander(prefix: string, behaviour: Behaviour, c
   const entries = [subscriptionEntry(name, target.port), subscriptionEntry(other, bystander.port)];
   await startSubscriptions(broker, entries, cleanups);
   return { broker, receipts, target, bystander, name, other, configFile: writeConfig(configFor(broker.topology, entries)) };
+}
+
+/**
+ * A test broker on its own exchanges and a subscription's queues, declared as the daemon
+ * declares them, without a daemon; `configFile` names the subscription for the CLI.
+ * Everything is deleted by `cleanups`.
+ */
+export async function subscriptionQueues(prefix: string, cleanups: Array<() => Promise<unknown>>): Promise<{ broker: TestBroker; name: string; configFile: string }> {
+  const broker = await TestBroker.open(testTopology(prefix));
+  cleanups.push(() => broker.close());
+  const name = uniqueName(prefix);
+  await declareSubscription(broker, name);
+  return { broker, name, configFile: writeConfig(configFor(broker.topology, [subscriptionEntry(name, 1)])) };
 }

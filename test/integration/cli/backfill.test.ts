@@ -2,10 +2,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { testTopology, TestBroker, uniqueName } from '../../helpers/broker.js';
+import { testTopology } from '../../helpers/broker.js';
 import { CliProcess, runCli } from '../../helpers/cli.js';
 import { configFor, subscriptionEntry, writeConfig } from '../../helpers/daemon.js';
-import { declareSubscription, targetAndBystander } from '../../helpers/dead-letters.js';
+import { subscriptionQueues, targetAndBystander } from '../../helpers/dead-letters.js';
 import { ACK_AA } from '../../helpers/scripted-receiver.js';
 import { patientIdOf, receiptsOf } from '../../helpers/subscriptions.js';
 import { waitFor } from '../../helpers/wait.js';
@@ -64,11 +64,7 @@ describe('mllp-dispatcher backfill', () => {
   });
 
   it('resumes an interrupted backfill from its checkpoint without publishing again what the broker confirmed', async () => {
-    const broker = await TestBroker.open(testTopology('i16-bf'));
-    cleanups.push(() => broker.close());
-    const name = uniqueName('i16-bf-resume');
-    await declareSubscription(broker, name);
-    const configFile = writeConfig(configFor(broker.topology, [subscriptionEntry(name, 1)]));
+    const { broker, name, configFile } = await subscriptionQueues('i16-bf-resume', cleanups);
     const COUNT = 3000;
     const file = join(dir, 'patients.ndjson');
     writeFileSync(file, `${Array.from({ length: COUNT }, (_, index) => JSON.stringify(patient(index))).join('\n')}\n`);
@@ -114,11 +110,7 @@ describe('mllp-dispatcher backfill', () => {
   });
 
   it('publishes no faster than --rate', async () => {
-    const broker = await TestBroker.open(testTopology('i16-bf'));
-    cleanups.push(() => broker.close());
-    const name = uniqueName('i16-bf-rate');
-    await declareSubscription(broker, name);
-    const configFile = writeConfig(configFor(broker.topology, [subscriptionEntry(name, 1)]));
+    const { broker, name, configFile } = await subscriptionQueues('i16-bf-rate', cleanups);
     const file = join(dir, 'rate.ndjson');
     writeFileSync(file, `${Array.from({ length: 300 }, (_, index) => JSON.stringify(patient(index))).join('\n')}\n`);
     const started = Date.now();

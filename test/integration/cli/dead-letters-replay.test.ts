@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { TestBroker, testTopology, uniqueName } from '../../helpers/broker.js';
+import { TestBroker, testTopology } from '../../helpers/broker.js';
 import { runCli } from '../../helpers/cli.js';
 import { configFor, subscriptionEntry, writeConfig } from '../../helpers/daemon.js';
-import { declareSubscription, drainIds, publishDeadLetter, targetAndBystander } from '../../helpers/dead-letters.js';
+import { drainIds, publishDeadLetter, subscriptionQueues, targetAndBystander } from '../../helpers/dead-letters.js';
 import { patientEvent } from '../../helpers/events.js';
 import { patientIdOf, receiptsOf } from '../../helpers/subscriptions.js';
 import { waitFor } from '../../helpers/wait.js';
@@ -33,10 +33,7 @@ interface Letter {
 }
 
 async function setup(count: number): Promise<{ broker: TestBroker; name: string; configFile: string; letters: Letter[] }> {
-  const broker = await TestBroker.open(testTopology('i16-replay'));
-  cleanups.push(() => broker.close());
-  const name = uniqueName('i16-replay');
-  await declareSubscription(broker, name);
+  const { broker, name, configFile } = await subscriptionQueues('i16-replay', cleanups);
   const letters: Letter[] = Array.from({ length: count }, (_, index) => ({
     eventId: `dl-${String(index).padStart(4, '0')}`,
     outcome: OUTCOMES[index % OUTCOMES.length]!,
@@ -45,7 +42,6 @@ async function setup(count: number): Promise<{ broker: TestBroker; name: string;
   for (const letter of letters) {
     await publishDeadLetter(broker, name, { ...letter, reason: REASONS[letter.outcome], ackCode: letter.outcome === 'application-error' ? 'AE' : '', controlId: `CTRL${letter.eventId}`, attempts: 1 });
   }
-  const configFile = writeConfig(configFor(broker.topology, [subscriptionEntry(name, 1)]));
   return { broker, name, configFile, letters };
 }
 
