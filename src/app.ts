@@ -5,6 +5,7 @@ import { DispatcherMetrics } from './observability/metrics.js';
 import { HealthServer, type Readiness } from './observability/http-server.js';
 import { forgetFetchMetrics } from './fhir/fetch-metrics.js';
 import { SubscriptionRunner, type SubscriptionStatus } from './runner/subscription-runner.js';
+import { PausedFeed, pausedGauge, type PausedStatus } from './operations/paused-feed.js';
 
 export interface ReloadSummary {
   added: string[];
@@ -30,7 +31,8 @@ export interface DaemonOptions {
  */
 export class Daemon {
   readonly metrics: DispatcherMetrics;
-  private readonly runners = new Map<string, SubscriptionRunner>();
+  /** A paused subscription (`"paused": true`) has a PausedFeed in place of its runner. */
+  private readonly runners = new Map<string, SubscriptionRunner | PausedFeed>();
   private readonly http: HealthServer;
   private readonly decodeEvent: EventDecoder;
   private config: AppConfig;
@@ -69,8 +71,13 @@ export class Daemon {
    * a failing probe says what is wrong.
    */
   readiness(): Readiness {
-    const subscriptions: Array<SubscriptionStatus & { problems: string[] }> = [];
+    const subscriptions: Array<(SubscriptionStatus & { paused: false } | PausedStatus) & { problems: string[] }> = [];
     for (const runner of this.runners.values()) {
+      if (runner instanceof PausedFeed) {
+        // Paused on purpose: ready, and the body says so.
+        subscriptions.push({ ...runner.status(), problems: [] });
+        continue;
+      }
       const status = runner.status();
       const problems: string[] = [];
       if (status.broker === 'connecting') problems.push('not connected to the broker');
@@ -85,7 +92,7 @@ export class Daemon {
       if (this.config.http.readinessIncludesReceivers && !status.receiverUp) {
         problems.push(`receiver unreachable since ${status.receiverDownSince}: ${status.receiverError ?? 'connect failed'}`);
       }
-      subscriptions.push({ ...status, problems });
+      subscriptions.push({ ...status, paused: false, problems });
     }
     const ready = this.stopping === undefined && subscriptions.every((status) => status.problems.length === 0);
     return { ready, status: this.stopping ? 'stopping' : ready ? 'ready' : 'not ready', subscriptions };
@@ -133,6 +140,7 @@ export class Daemon {
         this.runners.delete(name);
         this.metrics.forget(name);
         forgetFetchMetrics(this.metrics.registry, name);
+        pausedGauge(this.metrics).remove({ subscription: name });
       }),
     );
     for (const name of [...summary.changed, ...summary.added]) this.startRunner(after.get(name)!);
@@ -154,6 +162,13 @@ export class Daemon {
   }
 
   private startRunner(subscription: AppConfig['subscriptions'][number]): void {
+    if (subscription.paused) {
+      const paused = new PausedFeed({ subscription, amqp: this.config.amqp, metrics: this.metrics, logger: this.options.logger, onFatal: this.options.onFatal });
+      this.runners.set(subscription.name, paused);
+      paused.start();
+      return;
+    }
+    pausedGauge(this.metrics).set({ subscription: subscription.name }, 0);
     const runner = new SubscriptionRunner({
       subscription,
       amqp: this.config.amqp,

@@ -13,3 +13,5 @@ export class UsageError extends Error {
     this.name = 'UsageError';
   }
 }
+/** `backfill`: every valid record was published, invalid input records were skipped (sysexits EX_DATAERR). */
+export const EXIT_DATA = 65;

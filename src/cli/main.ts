@@ -9,6 +9,16 @@ import { checkConfigCommand } from './check-config.js';
 import { renderCommand } from './render.js';
 import { listenCommand } from './listen.js';
 import { CHARSETS, type Charset } from '../hl7/charset.js';
+import { deadLettersCommand } from './dead-letters.js';
+import { replayCommand } from './replay.js';
+import { backfillCommand } from './backfill.js';
+
+/** Operator commands parse their own options and print their own --help. */
+const OPERATOR_COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+  'dead-letters': deadLettersCommand,
+  replay: replayCommand,
+  backfill: backfillCommand,
+};
 
 const USAGE = `Usage: mllp-dispatcher [command] [options]
 
@@ -17,6 +27,9 @@ Commands:
   check-config             validate the configuration; print it with secrets masked
   render <event.json>      print the HL7 a subscription would send for an event
   listen                   a local MLLP test receiver that prints what it gets
+  dead-letters             what waits in a subscription's dead-letter queue (see dead-letters --help)
+  replay                   move dead letters back into their subscription's queue (see replay --help)
+  backfill FILE...         load a subscription's receiver with existing patients (see backfill --help)
 
 Options:
   --config FILE            configuration file (or env MLLP_DISPATCHER_CONFIG)
@@ -40,6 +53,8 @@ async function main(argv: string[]): Promise<number> {
   const first = argv[0];
   const command = first === undefined || first.startsWith('-') ? 'run' : first;
   const rest = command === first ? argv.slice(1) : argv;
+  const operator = OPERATOR_COMMANDS[command];
+  if (operator) return operator(rest);
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,

@@ -42,6 +42,8 @@ export interface SubscriptionConfig {
   policy: OutcomePolicy;
   /** A receiver profile's framing, connection habits and rate limit (README "Fitting a receiver"). */
   receiver: ReceiverTransport;
+  /** `"paused": true`: consume nothing, events wait in the queue (src/operations/paused-feed.ts). */
+  paused: boolean;
   /** A stable digest of the subscription's source JSON: live reload restarts a subscription only when it changes. */
   fingerprint: string;
 }
@@ -140,6 +142,8 @@ function resolveSubscription(
   const timeouts = readTimeouts(sub);
   const retry = readRetry(sub);
   const policy = readPolicy(sub);
+  const paused = sub.raw('paused') ?? false;
+  if (typeof paused !== 'boolean') sub.problem('paused', 'must be true or false');
   sub.rejectUnknownKeys();
 
   if (problems.length > before || !endpoint || !when) return undefined;
@@ -175,6 +179,7 @@ function resolveSubscription(
     retry,
     policy,
     receiver,
+    paused: paused === true,
     fingerprint: JSON.stringify(entry),
   };
   if (notBefore) resolved.notBefore = notBefore;

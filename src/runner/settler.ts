@@ -170,8 +170,18 @@ function deadLetterProperties(delivery: Delivery, settlement: Settlement, subscr
       'x-mllp-attempts': settlement.attempts,
       'x-mllp-control-id': settlement.controlId ?? '',
       'x-mllp-subscription': subscription,
-      'x-mllp-routing-key': delivery.message.fields.routingKey,
+      'x-mllp-routing-key': producerRoutingKey(delivery),
       'x-mllp-dead-lettered-at': new Date().toISOString(),
     },
   };
+}
+
+/**
+ * The routing key the producer used. A replayed or backfilled event arrives through the
+ * default exchange (routing key = queue name) and carries the producer's key in
+ * `x-mllp-routing-key` (src/operations/replay.ts, src/operations/backfill.ts).
+ */
+function producerRoutingKey(delivery: Delivery): string {
+  const header = delivery.message.properties.headers?.['x-mllp-routing-key'];
+  return delivery.message.fields.exchange === '' && typeof header === 'string' ? header : delivery.message.fields.routingKey;
 }
