@@ -3,7 +3,7 @@
 // issue 7). One command, one process tree, one sitting, on the real RabbitMQ; the MLLP
 // receiver is a separate process (bench/ack-receiver.mjs). Method: docs/PERFORMANCE.md.
 //
-//   node bench/run.mjs [--n 20000] [--rounds 3] [--only a,b,b2,c,c0,d,e,f]
+//   node bench/run.mjs [--n 20000] [--rounds 3] [--only a,b,b2,c,c0,d,e,f,g]
 //                      [--memory-n 100000] [--slow-n 5000] [--lanes 1,4,8,16] [--slow-delay-ms 2]
 //                      [--paced-rate 1000] [--paced-seconds 10] [--warmup 2000] [--prefetch 64]
 //                      [--profile DIR] [--keep-logs] [--dist DIR] [--compare DIR] [--node-args="..."]
@@ -17,11 +17,13 @@
 //        (d) the naive amqplib + node-hl7-client 3.2.0 script (bench/naive-client.mjs);
 //        (e) the daemon's peak RSS while --memory-n events wait in its queue and drain;
 //        (f) a receiver that takes --slow-delay-ms per ACK, with --lanes lanes (receipts are
-//            published as always but only counted, not consumed, by this process).
+//            published as always but only counted, not consumed, by this process);
+//        (g) RSS at rest with 40 subscriptions x 4 lanes, and the cost of one more
+//            subscription (bench/idle-memory.mjs).
 // --profile DIR: every daemon runs under --cpu-prof (summarise: bench/profile-summary.mjs).
 // --dist DIR: run the daemon from another build (a dist/ directory whose parent also holds
 // package.json, config/, schemas/ and node_modules/).
-// --compare DIR: also run a candidate build (same layout) in (c) and (f), rounds alternating.
+// --compare DIR: also run a candidate build (same layout) in (c), (f) and (g), rounds alternating.
 // --node-args="...": extra node flags for every daemon (e.g. --node-args=--trace-gc; output in its log).
 // --subscription-json='{"prefetch":512}': merged into every daemon's subscription (experiments).
 // BENCH_CPU_SPLIT=1 (environment): also report the daemon's user and system CPU apart.
@@ -36,6 +38,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import amqp from 'amqplib';
 import { makeEvents } from './events.mjs';
+import { caseIdleMemory } from './idle-memory.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const here = new URL('.', import.meta.url).pathname;
@@ -44,7 +47,7 @@ const { values: opts } = parseArgs({
   options: {
     n: { type: 'string', default: '20000' },
     rounds: { type: 'string', default: '3' },
-    only: { type: 'string', default: 'a,b,b2,c,c0,d,e,f' },
+    only: { type: 'string', default: 'a,b,b2,c,c0,d,e,f,g' },
     'memory-n': { type: 'string', default: '100000' },
     'slow-n': { type: 'string', default: '5000' },
     lanes: { type: 'string', default: '1,4,8,16' },
@@ -1069,6 +1072,16 @@ async function main() {
     }
   }
 
+  if (ONLY.has('g')) {
+    for (const build of BUILDS) {
+      const figures = await caseIdleMemory({ subscriptions: 40, lanes: 4, dist: join(build.cli, '..', '..') });
+      const tag = build.tag ? ` ${build.tag.toUpperCase()}` : '';
+      if (!build.tag) results.idleMemory = figures;
+      row(`(g)${tag} RSS at rest, 40 subscriptions x 4 lanes`, figures.manyRssMb, 'MB', '< 160', figures.manyRssMb < 160, `1 x 4 lanes ${fmt(figures.oneRssMb, 1)} MB; 40 x 1 lane ${fmt(figures.manySingleLaneRssMb, 1)} MB`);
+      row(`(g)${tag} cost of one more subscription with 4 lanes`, figures.perSubscriptionMb, 'MB', 'info', null, '(RSS(40 x 4) - RSS(1 x 4)) / 39');
+    }
+  }
+
   printTable();
   const round = (v, d = 0) => (v == null ? null : Number(v.toFixed(d)));
   const json = {
@@ -1081,6 +1094,8 @@ async function main() {
     rssMb: round(results.rssMb, 1),
     slowReceiverPerSec: round(results.slowReceiverPerSec),
     lanes: results.lanes ? Object.fromEntries(Object.entries(results.lanes).map(([k, v]) => [k, round(v)])) : null,
+    idleRss40x4Mb: round(results.idleMemory?.manyRssMb, 1),
+    perSubscriptionMb: round(results.idleMemory?.perSubscriptionMb, 2),
   };
   process.stdout.write(`${JSON.stringify(json)}\n`);
 }
