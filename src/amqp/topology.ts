@@ -2,7 +2,7 @@ import type { Channel } from 'amqplib';
 import { EVENT_TYPES, type EventType } from '../event/patient-event.js';
 
 /**
- * The broker objects one subscription needs (CONTRACT.md sections 2 and 5):
+ * The broker objects one subscription needs (README "How it works" and "Delivery and outcomes"):
  *
  * - topic exchange `patient.events` (producers publish `patient.<type>`);
  * - durable queue `mllp.<name>` bound for the subscription's event types, declared with
