@@ -47,6 +47,8 @@ export class AmqpSession {
   private nextUrl = 0;
   private blockedReason: string | undefined;
   private closed: Promise<void> | undefined;
+  /** A connection past its handshake that is still declaring and opening its channels. */
+  private opening: ChannelModel | undefined;
 
   constructor(private readonly options: AmqpSessionOptions) {}
 
@@ -124,6 +126,9 @@ export class AmqpSession {
       this.options.logger.warn({ deadlineMs: CLOSE_DEADLINE_MS }, 'the broker did not answer the close; dropping the connection');
       destroyConnection(live.model);
     }
+    // A connection still opening its channels (a broker slow to answer) is closed the same way.
+    const opening = this.opening;
+    if (opening && !(await withDeadline(opening.close(), CLOSE_DEADLINE_MS).catch(() => true))) destroyConnection(opening);
     await this.loopDone;
     this.setState('closed');
   }
@@ -219,6 +224,7 @@ export class AmqpSession {
       connecting.then((late) => late.close().catch(() => {}), () => {});
       throw new SessionClosedError();
     }
+    this.opening = model;
     coalesceWrites(model, options.backlog);
     let onLost!: (reason: string) => void;
     const lost = new Promise<string>((resolve) => (onLost = resolve));
@@ -269,8 +275,10 @@ export class AmqpSession {
       );
       ensureOpen();
       this.setState('consuming');
+      this.opening = undefined;
       return { lost };
     } catch (error) {
+      this.opening = undefined;
       model.removeAllListeners('close');
       model.on('error', () => {});
       if (this.live === live) this.setLive(undefined);

@@ -98,6 +98,29 @@ describe('SIGTERM in every state', () => {
     console.info(`[stop with receiver down] exit ${exit.code} after ${exit.afterMs} ms; 6 events requeued`);
   });
 
+  it('broker stops answering while the daemon consumes (a partition): exit 0 in time, events back in the queue once the broker notices', async () => {
+    const port = await closedPort();
+    const sub = (name: string) => subscriptionEntry(name, port);
+    const { broker, name } = await queuedSubscription('i15-fz', sub, 3, cleanups);
+    const { proxy, url } = await slowBroker(0);
+    const config = configFor(broker.topology, [sub(name)], { amqp: { url }, shutdown: { graceMs: GRACE_MS }, log: { level: 'info' } });
+    const daemon = startDaemon(writeConfig(config), cleanups);
+    await daemon.waitForLog((line) => line.msg === 'receiver unreachable', 15_000, 'receiver unreachable');
+    await waitFor(async () => (await queueCounts(`mllp.${name}`))?.unacked === 3, { intervalMs: 200, message: 'the 3 events held by the daemon' });
+    proxy.freeze();
+    const exit = await timedSigterm(daemon);
+    expect({ code: exit.code, signal: exit.signal }).toEqual({ code: 0, signal: null });
+    expect(exit.afterMs).toBeLessThan(DEADLINE_MS);
+    // The close got no answer: the connection was dropped.
+    expect(daemon.lines.some((line) => line.msg === 'the broker did not answer the close; dropping the connection')).toBe(true);
+    proxy.cut();
+    await waitFor(async () => {
+      const counts = await queueCounts(`mllp.${name}`);
+      return counts?.ready === 3 && counts.unacked === 0;
+    }, { intervalMs: 200, message: 'the 3 events requeued' });
+    console.info(`[stop with the broker not answering] exit ${exit.code} after ${exit.afterMs} ms; 3 events requeued`);
+  });
+
   it('mid-reload: a SIGHUP that removes a subscription still in its handshake ends, and so does the SIGTERM after it', async () => {
     const broker = await TestBroker.open(testTopology('i15-rl'));
     cleanups.push(() => broker.close());

@@ -13,6 +13,7 @@ export class TcpProxy {
   port = 0;
   /** New connections are held this long before the proxy connects them through (a slow handshake). */
   delayMs = 0;
+  private frozen = false;
 
   private constructor(
     private readonly targetPort: number,
@@ -34,6 +35,20 @@ export class TcpProxy {
   cut(): void {
     for (const socket of this.pairs) socket.destroy();
     this.pairs.clear();
+  }
+
+  /**
+   * The server stops answering, as behind a network partition: connections stay open but
+   * nothing is forwarded either way (new ones too) until thaw().
+   */
+  freeze(): void {
+    this.frozen = true;
+    for (const socket of this.pairs) socket.pause();
+  }
+
+  thaw(): void {
+    this.frozen = false;
+    for (const socket of this.pairs) socket.resume();
   }
 
   /** The server goes away: connections are cut and new ones refused until resume(). */
@@ -73,6 +88,7 @@ export class TcpProxy {
         }
         client.pipe(upstream);
         upstream.pipe(client);
+        if (this.frozen) for (const socket of [client, upstream]) socket.pause();
       };
       if (this.delayMs > 0) {
         const timer = setTimeout(connectThrough, this.delayMs);
