@@ -41,7 +41,7 @@ afterEach(async () => {
 async function setup(
   lanes: number,
   accepted: (job: Job) => JobResult | undefined = () => undefined,
-  options: { thread?: DeliveryThread; behaviour?: Behaviour; port?: number } = {},
+  options: { thread?: DeliveryThread; behaviour?: Behaviour; port?: number; onCrash?: (error: Error) => void } = {},
 ) {
   const receiver = await ScriptedReceiver.start(options.behaviour);
   cleanups.push(() => receiver.close());
@@ -69,9 +69,11 @@ async function setup(
     },
     connections: { connected: (lane) => connected.push(lane), disconnected: () => {}, ignoredFrame: () => {} },
     alreadyAccepted: accepted,
-    onCrash: (error) => {
-      throw error;
-    },
+    onCrash:
+      options.onCrash ??
+      ((error) => {
+        throw error;
+      }),
     ...(options.thread ? { thread: options.thread } : {}),
   });
   cleanups.push(() => stream.stop(1000));
@@ -161,5 +163,28 @@ describe('DeliveryStream on a delivery thread (lanes > 1)', () => {
     await healthy.stream.stop(100);
     expect(thread.streams).toBe(0);
     expect(thread.running).toBe(false);
+  });
+
+  it('a thread that dies tells every stream on it, and the next stream starts a new thread', async () => {
+    const thread = new DeliveryThread();
+    const crashes: Error[] = [];
+    let healthyCrash!: (error: Error) => void;
+    const healthyCrashed = new Promise<Error>((resolve) => (healthyCrash = resolve));
+    await setup(2, undefined, { thread, onCrash: (error) => healthyCrash(error) });
+    const raw = thread.open(
+      { subscription: 'crash-test', lanes: 2, policy: DEFAULT_POLICY, retry: { initialDelayMs: 5, maxDelayMs: 20, maxAttempts: 3 }, endpoint: { host: '127.0.0.1', port: 1, secure: false }, connectTimeoutMs: 100, ackTimeoutMs: 100, charset: 'UTF-8' },
+      { onBatch: () => {}, onCrash: (error) => crashes.push(error) },
+    );
+    // A malformed batch: the thread's code throws, uncaught (what a bug there would do).
+    raw.target.postMessage([{ type: 'submit', job: null }]);
+    const error = await healthyCrashed;
+    expect(error).toBeInstanceOf(Error);
+    await waitFor(() => crashes.length === 1, { message: 'the raw stream told too' });
+    expect(thread.running).toBe(false);
+    expect(thread.streams).toBe(0);
+    const next = await setup(2, undefined, { thread });
+    expect(thread.running).toBe(true);
+    next.stream.submit(job(1));
+    await waitFor(() => next.settled.length === 1, { message: 'the new thread delivers' });
   });
 });
