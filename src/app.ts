@@ -6,6 +6,10 @@ import { HealthServer, type Readiness } from './observability/http-server.js';
 import { forgetFetchMetrics } from './fhir/fetch-metrics.js';
 import { SubscriptionRunner, type SubscriptionStatus } from './runner/subscription-runner.js';
 import { PausedFeed, pausedGauge, type PausedStatus } from './operations/paused-feed.js';
+import { runSteps } from './util/lifecycle.js';
+
+/** How long a stop waits for the HTTP server to close. */
+const HTTP_CLOSE_DEADLINE_MS = 500;
 
 export interface ReloadSummary {
   added: string[];
@@ -36,6 +40,7 @@ export class Daemon {
   private readonly http: HealthServer;
   private readonly decodeEvent: EventDecoder;
   private config: AppConfig;
+  private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
   private reloading: Promise<void> = Promise.resolve();
   private httpPort: number | undefined;
@@ -57,10 +62,15 @@ export class Daemon {
     return this.httpPort;
   }
 
-  async start(): Promise<void> {
-    this.httpPort = await this.http.listen();
-    for (const subscription of this.config.subscriptions) this.startRunner(subscription);
-    this.options.logger.info({ httpPort: this.httpPort, subscriptions: [...this.runners.keys()] }, 'mllp-dispatcher started');
+  /** Listens for HTTP, then starts every subscription (none once a stop has begun). */
+  start(): Promise<void> {
+    this.starting ??= (async () => {
+      this.httpPort = await this.http.listen();
+      if (this.stopping) return;
+      for (const subscription of this.config.subscriptions) this.startRunner(subscription);
+      this.options.logger.info({ httpPort: this.httpPort, subscriptions: [...this.runners.keys()] }, 'mllp-dispatcher started');
+    })();
+    return this.starting;
   }
 
   /**
@@ -82,6 +92,7 @@ export class Daemon {
       const problems: string[] = [];
       if (status.broker === 'connecting') problems.push('not connected to the broker');
       else if (!status.consuming) problems.push(`not consuming (${status.broker})`);
+      if (status.brokerBlocked !== undefined) problems.push(`the broker blocks this connection (resource alarm): ${status.brokerBlocked}`);
       if (status.unroutableDeadLetters > 0) {
         problems.push(`${status.unroutableDeadLetters} dead letter(s) could not be routed: bind a queue to ${this.config.amqp.deadLetterExchange} with key ${status.name}`);
       }
@@ -134,6 +145,9 @@ export class Daemon {
     this.options.logger.level = next.log.level;
     this.config = { ...next, http: previous.http };
     const graceMs = next.shutdownGraceMs;
+    if (summary.removed.length + summary.changed.length > 0) this.options.logger.info(summary, 'reloading: stopping removed and changed subscriptions');
+    // Runner stops are bounded (SubscriptionRunner.stop), so a reload always ends, and a
+    // daemon stop that comes meanwhile shares the same stops (they are memoised).
     await Promise.all(
       [...summary.removed, ...summary.changed].map(async (name) => {
         await this.runners.get(name)?.stop(graceMs);
@@ -143,19 +157,29 @@ export class Daemon {
         pausedGauge(this.metrics).remove({ subscription: name });
       }),
     );
+    if (this.stopping) return summary;
     for (const name of [...summary.changed, ...summary.added]) this.startRunner(after.get(name)!);
     this.options.logger.info(summary, 'configuration reloaded');
     return summary;
   }
 
-  /** Graceful stop of every subscription in parallel, then the HTTP server. Idempotent. */
+  /**
+   * Graceful stop of every subscription in parallel, then the HTTP server. Memoised, never
+   * rejects, safe in every state (starting, reloading, subscriptions connecting, backing
+   * off, blocked), and done within `shutdown.graceMs` + STOP_MARGIN_MS + 0.5 s.
+   */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
-      await this.reloading;
       const graceMs = this.config.shutdownGraceMs;
       this.options.logger.info({ graceMs }, 'stopping: no new events; in-flight messages get the grace period');
-      await Promise.all([...this.runners.values()].map((runner) => runner.stop(graceMs)));
-      await this.http.close();
+      const stopAll = () => Promise.all([...this.runners.values()].map((runner) => runner.stop(graceMs)));
+      await runSteps(this.options.logger, [
+        { name: 'start', run: () => this.starting?.catch(() => {}) },
+        { name: 'subscriptions', run: stopAll },
+        // A reload in progress only waits for the stops above; it starts nothing any more.
+        { name: 'reload', run: () => this.reloading },
+        { name: 'HTTP server', run: () => this.http.close(), deadlineMs: HTTP_CLOSE_DEADLINE_MS },
+      ]);
       this.options.logger.info('mllp-dispatcher stopped');
     })();
     return this.stopping;

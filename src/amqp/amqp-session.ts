@@ -1,5 +1,5 @@
-import { connect as amqpConnect, type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type Options } from 'amqplib';
-import type { Logger } from 'pino';
+import { connect as amqpConnect, type Channel, type ChannelModel, type ConfirmChannel, type Options } from 'amqplib';
+import type { AmqpSessionOptions, Delivery, SessionState } from './session-options.js';
 import { backoffDelay } from '../delivery/policy.js';
 import { maskUrlPassword } from '../config/load-config.js';
 import { TopologyConflictError } from './topology.js';
@@ -7,56 +7,22 @@ import { connectionOptions } from './connection-options.js';
 import { coalesceWrites } from './coalesce-writes.js';
 import { AckBatcher } from './ack-batcher.js';
 import { sleep } from '../util/sleep.js';
+import { whenAborted, withDeadline } from '../util/lifecycle.js';
+import { describeAmqpError, destroyConnection, isBlocked, SessionClosedError } from './amqp-connection.js';
+import { ConfirmedPublisher, queueMessageCounts } from './confirmed-publish.js';
+import { openChannels } from './open-channels.js';
 
-export type SessionState = 'connecting' | 'consuming' | 'closed';
+export { PUBLISH_ID_HEADER, UnroutableError } from './confirmed-publish.js';
+export type { AmqpSessionOptions, Delivery, SessionState } from './session-options.js';
 
-/** Header that identifies a mandatory publication, to match the broker's basic.return to it. */
-export const PUBLISH_ID_HEADER = 'x-mllp-publish-id';
-
-/** A mandatory publish that no queue was bound to receive. */
-export class UnroutableError extends Error {
-  readonly code = 'UNROUTABLE';
-  constructor(message: string) {
-    super(message);
-    this.name = 'UnroutableError';
-  }
-}
-
-/** A message as received, with the connection generation it belongs to. */
-export interface Delivery {
-  message: ConsumeMessage;
-  generation: number;
-}
-
-export interface AmqpSessionOptions {
-  /** Cluster nodes, tried in order; after a loss the next node is tried first. */
-  urls: readonly string[];
-  /** Shown in the broker's management UI and `rabbitmqctl list_connections`. */
-  connectionName: string;
-  heartbeatSeconds: number;
-  queue: string;
-  prefetch: number;
-  reconnect: { initialDelayMs: number; maxDelayMs: number };
-  /** Declares the topology on a fresh channel; skipped when undefined (`amqp.declare: false`). */
-  declare?: (channel: Channel) => Promise<void>;
-  onMessage: (delivery: Delivery) => void;
-  /** The topology conflicts with what the broker has: retrying cannot help. */
-  onFatal: (error: Error) => void;
-  onStateChange?: (state: SessionState) => void;
-  /**
-   * The generation whose deliveries can be settled changed (undefined: none, disconnected).
-   * Called before the first delivery of a new generation.
-   */
-  onLiveGeneration?: (generation: number | undefined) => void;
-  /** True while events wait for the stream: acks and receipts may then be batched (coalesce-writes.ts). */
-  backlog?: () => boolean;
-  logger: Logger;
-}
+/** How long close() waits for the broker to answer before it drops the connection. */
+export const CLOSE_DEADLINE_MS = 1500;
 
 interface Live {
   model: ChannelModel;
   consumeChannel: Channel;
   publishChannel: ConfirmChannel;
+  publisher: ConfirmedPublisher;
   acks: AckBatcher;
 }
 
@@ -79,9 +45,10 @@ export class AmqpSession {
   private readonly stopController = new AbortController();
   private loopDone: Promise<void> | undefined;
   private nextUrl = 0;
-  private publishCounter = 0;
-  /** Ids of mandatory publishes the broker returned as unroutable (basic.return precedes the confirm). */
-  private readonly returned = new Set<string>();
+  private blockedReason: string | undefined;
+  private closed: Promise<void> | undefined;
+  /** A connection past its handshake that is still declaring and opening its channels. */
+  private opening: ChannelModel | undefined;
 
   constructor(private readonly options: AmqpSessionOptions) {}
 
@@ -93,6 +60,11 @@ export class AmqpSession {
     return this.generationCounter;
   }
 
+  /** The broker's reason while it blocks this connection (resource alarm); undefined otherwise. */
+  get blocked(): string | undefined {
+    return this.blockedReason;
+  }
+
   isCurrent(generation: number): boolean {
     return generation === this.generationCounter && this.live !== undefined;
   }
@@ -100,6 +72,7 @@ export class AmqpSession {
   /** Every change of the live connection starts a new generation. */
   private setLive(live: Live | undefined): void {
     this.live = live;
+    if (!live) this.setBlocked(undefined);
     this.generationCounter++;
     this.options.onLiveGeneration?.(live ? this.generationCounter : undefined);
   }
@@ -115,81 +88,64 @@ export class AmqpSession {
   }
 
   /**
-   * Publishes with a publisher confirm; resolves when the broker has taken responsibility
-   * for the message, rejects when it refused it or the channel closed first. With
-   * `mandatory`, a message no queue is bound to receive is returned by the broker (before
-   * its confirm) and the promise rejects with UnroutableError instead of resolving.
+   * Publishes with a publisher confirm (see ConfirmedPublisher.publish); rejects at once
+   * while disconnected.
    */
   publish(exchange: string, routingKey: string, content: Buffer, options: Options.Publish, mandatory = false): Promise<void> {
     const live = this.live;
     if (!live) return Promise.reject(new Error('not connected to the broker'));
-    const publishId = mandatory ? `${this.generationCounter}.${++this.publishCounter}` : undefined;
-    const publishOptions = publishId ? { ...options, mandatory: true, headers: { ...(options.headers ?? {}), [PUBLISH_ID_HEADER]: publishId } } : options;
-    return new Promise((resolve, reject) => {
-      try {
-        live.publishChannel.publish(exchange, routingKey, content, publishOptions, (error) => {
-          if (error) return reject(error instanceof Error ? error : new Error('publish not confirmed'));
-          if (publishId !== undefined && this.returned.delete(publishId)) {
-            return reject(new UnroutableError(`no queue is bound to exchange ${exchange} with routing key ${routingKey}`));
-          }
-          resolve();
-        });
-      } catch (error) {
-        reject(error as Error);
-      }
-    });
+    return live.publisher.publish(exchange, routingKey, content, options, mandatory);
   }
 
-  /**
-   * Ready-message counts of the given queues, read with passive declares on a short-lived
-   * channel (a missing queue closes the channel it was asked on, never the session's).
-   */
+  /** Ready-message counts of the given queues (undefined each while disconnected). */
   async messageCounts(queues: readonly string[]): Promise<Array<number | undefined>> {
     const live = this.live;
     if (!live) return queues.map(() => undefined);
-    const channel = await live.model.createChannel();
-    channel.on('error', () => {});
-    const counts: Array<number | undefined> = [];
-    try {
-      for (const queue of queues) counts.push((await channel.checkQueue(queue)).messageCount);
-    } catch {
-      while (counts.length < queues.length) counts.push(undefined);
-      return counts;
-    }
-    await channel.close().catch(() => {});
-    return counts;
+    return queueMessageCounts(live.model, queues);
   }
 
   /**
    * Closes channels and connection. The broker returns every unacknowledged delivery to its
-   * place in the queue, atomically with removing our consumer. Idempotent.
+   * place in the queue, atomically with removing our consumer. Memoised, safe in every
+   * state, and done within CLOSE_DEADLINE_MS: a connection still in its handshake is
+   * abandoned (and closed when the handshake ends); one the broker does not answer (it
+   * stops reading from a blocked connection) has its socket destroyed, which the broker
+   * sees as a lost connection and requeues the same way.
    */
-  async close(): Promise<void> {
+  close(): Promise<void> {
+    this.closed ??= this.shutdown();
+    return this.closed;
+  }
+
+  private async shutdown(): Promise<void> {
     this.closing = true;
     this.stopController.abort();
     const live = this.live;
     this.setLive(undefined);
-    if (live) {
-      // Channels first: closing the connection right after an ack can drop the ack frame
-      // still buffered in the channel (the event would be redelivered and sent twice).
-      // Closing the consuming channel is also what returns unacknowledged deliveries to
-      // the queue, atomically with removing the consumer.
-      live.acks.flush();
-      for (const channel of [live.consumeChannel, live.publishChannel]) {
-        try {
-          await channel.close();
-        } catch {
-          // Already closed by the broker or the network.
-        }
-      }
-      try {
-        await live.model.close();
-      } catch {
-        // Already closed by the broker or the network.
-      }
+    if (live && !(await withDeadline(this.closeLive(live), CLOSE_DEADLINE_MS).catch(() => false))) {
+      this.options.logger.warn({ deadlineMs: CLOSE_DEADLINE_MS }, 'the broker did not answer the close; dropping the connection');
+      destroyConnection(live.model);
     }
+    // A connection still opening its channels (a broker slow to answer) is closed the same way.
+    const opening = this.opening;
+    if (opening && !(await withDeadline(opening.close(), CLOSE_DEADLINE_MS).catch(() => true))) destroyConnection(opening);
     await this.loopDone;
     this.setState('closed');
+  }
+
+  private async closeLive(live: Live): Promise<void> {
+    // Channels first: closing the connection right after an ack can drop the ack frame
+    // still buffered in the channel (the event would be redelivered and sent twice).
+    // Closing the consuming channel is also what returns unacknowledged deliveries to
+    // the queue, atomically with removing the consumer. A blocked connection is not read
+    // by the broker: amqplib then closes it at once, without a handshake.
+    live.acks.flush();
+    if (!isBlocked(live.model)) {
+      for (const channel of [live.consumeChannel, live.publishChannel]) {
+        await channel.close().catch(() => {}); // Already closed by the broker or the network.
+      }
+    }
+    await live.model.close().catch(() => {});
   }
 
   /** Drops the connection and reconnects (a publish failed, a channel broke). */
@@ -198,6 +154,16 @@ export class AmqpSession {
     if (!live || this.closing) return;
     this.options.logger.warn({ reason }, 'restarting the broker connection');
     live.model.close().catch(() => {});
+  }
+
+  /** Logs each change once (the broker sends one `connection.blocked` per alarm, one `unblocked`). */
+  private setBlocked(reason: string | undefined): void {
+    if (this.blockedReason === reason) return;
+    const was = this.blockedReason;
+    this.blockedReason = reason;
+    if (reason !== undefined) this.options.logger.warn({ reason }, 'broker blocked this connection (resource alarm): dead letters, receipts and acks wait until it unblocks');
+    else if (was !== undefined && this.live) this.options.logger.info('broker unblocked this connection');
+    this.options.onBlockedChange?.(reason);
   }
 
   private setState(state: SessionState): void {
@@ -231,7 +197,8 @@ export class AmqpSession {
         await sleep(delayMs, this.stopController.signal);
         continue;
       }
-      const reason = await lost;
+      // close() ends the wait: it closes the connection itself (or drops it past its deadline).
+      const reason = await Promise.race([lost, whenAborted(this.stopController.signal).then(() => 'closing')]);
       if (this.closing) return;
       this.options.logger.warn({ broker: maskUrlPassword(url), reason }, 'broker connection lost; reconnecting');
       this.setState('connecting');
@@ -243,13 +210,21 @@ export class AmqpSession {
   /** Connects, declares, consumes; `lost` settles (with a reason) when the connection is gone. */
   private async connect(url: string): Promise<{ lost: Promise<string> }> {
     const { options } = this;
-    const model = await amqpConnect(connectionOptions(url, options.heartbeatSeconds), {
+    const connecting = amqpConnect(connectionOptions(url, options.heartbeatSeconds), {
       clientProperties: { connection_name: options.connectionName },
       // Acks, receipts and confirms are small frames: Nagle's algorithm would hold them back
       // behind the broker's delayed ACKs (up to 40 ms each).
       noDelay: true,
       timeout: 10_000,
     });
+    // close() does not wait for a handshake (a slow broker, a proxy holding the connection):
+    // the connection is abandoned, and closed when the handshake ends.
+    const model = await Promise.race([connecting, whenAborted(this.stopController.signal).then(() => undefined)]);
+    if (!model) {
+      connecting.then((late) => late.close().catch(() => {}), () => {});
+      throw new SessionClosedError();
+    }
+    this.opening = model;
     coalesceWrites(model, options.backlog);
     let onLost!: (reason: string) => void;
     const lost = new Promise<string>((resolve) => (onLost = resolve));
@@ -261,62 +236,54 @@ export class AmqpSession {
     };
     model.on('error', (error: Error) => drop(describeAmqpError(error)));
     model.on('close', (error?: Error) => drop(error ? describeAmqpError(error) : 'connection closed'));
-    model.on('blocked', (reason: string) => options.logger.warn({ reason }, 'broker blocked publishing (resource alarm)'));
-    model.on('unblocked', () => options.logger.info('broker unblocked publishing'));
+    // A blocked notice can come before the channels are up (an alarm already raised).
+    let blockedReason: string | undefined;
+    const onBlocked = (reason: string | undefined) => {
+      blockedReason = reason;
+      if (this.live === live) this.setBlocked(reason);
+    };
+    model.on('blocked', (reason: unknown) => onBlocked(String(reason)));
+    model.on('unblocked', () => onBlocked(undefined));
+    const ensureOpen = () => {
+      if (this.closing) throw new SessionClosedError();
+    };
     try {
-      if (options.declare) {
-        // A failed declaration closes its channel; use one of its own.
-        const declareChannel = await model.createChannel();
-        declareChannel.on('error', () => {});
-        await options.declare(declareChannel);
-        await declareChannel.close();
-      }
-      const consumeChannel = await model.createChannel();
-      const publishChannel = await model.createConfirmChannel();
+      const { consumeChannel, publishChannel } = await openChannels(model, options, ensureOpen);
       for (const channel of [consumeChannel, publishChannel]) {
         channel.on('error', (error: Error) => drop(`channel error: ${describeAmqpError(error)}`));
         channel.on('close', () => drop('channel closed'));
       }
-      publishChannel.on('return', (message: { properties: { headers?: Record<string, unknown> } }) => {
-        const id = message.properties.headers?.[PUBLISH_ID_HEADER];
-        if (typeof id === 'string') this.returned.add(id);
-      });
-      await consumeChannel.prefetch(options.prefetch);
       live.consumeChannel = consumeChannel;
       live.publishChannel = publishChannel;
+      live.publisher = new ConfirmedPublisher(publishChannel, String(this.generationCounter + 1));
       live.acks = new AckBatcher(consumeChannel);
       this.setLive(live as Live);
+      if (blockedReason !== undefined) this.setBlocked(blockedReason);
       const generation = this.generationCounter;
-      if (!this.closing) {
-        await consumeChannel.consume(
-          options.queue,
-          (message) => {
-            if (message === null) {
-              drop('the broker cancelled the consumer (queue deleted?)');
-              return;
-            }
-            live.acks!.received(message.fields.deliveryTag);
-            options.onMessage({ message, generation });
-          },
-          { noAck: false },
-        );
-        this.setState('consuming');
-      }
+      ensureOpen();
+      await consumeChannel.consume(
+        options.queue,
+        (message) => {
+          if (message === null) {
+            drop('the broker cancelled the consumer (queue deleted?)');
+            return;
+          }
+          live.acks!.received(message.fields.deliveryTag);
+          options.onMessage({ message, generation });
+        },
+        { noAck: false },
+      );
+      ensureOpen();
+      this.setState('consuming');
+      this.opening = undefined;
       return { lost };
     } catch (error) {
+      this.opening = undefined;
       model.removeAllListeners('close');
       model.on('error', () => {});
-      await model.close().catch(() => {});
       if (this.live === live) this.setLive(undefined);
+      if (!(await withDeadline(model.close(), CLOSE_DEADLINE_MS).catch(() => true))) destroyConnection(model);
       throw error;
     }
   }
-}
-
-function describeAmqpError(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return `${code !== undefined ? `${String(code)} ` : ''}${error.message}`.replace(/amqps?:\/\/[^\s]+/g, (url) => maskUrlPassword(url));
-  }
-  return String(error);
 }

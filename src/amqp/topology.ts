@@ -2,7 +2,7 @@ import type { Channel } from 'amqplib';
 import { EVENT_TYPES, type EventType } from '../event/patient-event.js';
 
 /**
- * The broker objects one subscription needs (CONTRACT.md sections 2 and 5):
+ * The broker objects one subscription needs (README "How it works" and "Delivery and outcomes"):
  *
  * - topic exchange `patient.events` (producers publish `patient.<type>`);
  * - durable queue `mllp.<name>` bound for the subscription's event types, declared with
@@ -35,6 +35,9 @@ export function subscriptionQueueArguments(queueType: 'classic' | 'quorum'): Rec
   return { 'x-queue-type': queueType, 'x-single-active-consumer': true };
 }
 
+/** AMQP 0-9-1 reply code of a declaration whose arguments differ from the existing object's. */
+const PRECONDITION_FAILED = 406;
+
 /** Thrown when the broker already has an object with other arguments: a deployment problem, not a transient one. */
 export class TopologyConflictError extends Error {
   readonly code = 'TOPOLOGY_CONFLICT';
@@ -63,9 +66,10 @@ async function assertQueue(channel: Channel, queue: string, options: { durable: 
   try {
     await channel.assertQueue(queue, options);
   } catch (error) {
-    const text = (error as Error).message;
-    if (!/PRECONDITION_FAILED/.test(text)) throw error;
-    const argument = /inequivalent arg '([^']+)'/.exec(text)?.[1] ?? 'an argument';
+    // amqplib gives the broker's reply code (406 PRECONDITION_FAILED) as `code`; the name of the
+    // argument in conflict is only in the broker's reply text, so it is read from there.
+    if ((error as { code?: unknown }).code !== PRECONDITION_FAILED) throw error;
+    const argument = /inequivalent arg '([^']+)'/.exec((error as Error).message)?.[1] ?? 'an argument';
     const wanted = argument in options.arguments ? ` (the dispatcher declares ${argument}=${String(options.arguments[argument])})` : '';
     throw new TopologyConflictError(
       `queue ${queue} already exists on the broker with a different ${argument}${wanted}. ` +

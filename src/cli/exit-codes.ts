@@ -1,4 +1,4 @@
-/** Process exit codes (CONTRACT.md section 6, plus EX_USAGE for a malformed command line). */
+/** Process exit codes (README "CLI": 0, 78, 64 for a malformed command line, 1). */
 export const EXIT_OK = 0;
 /** Anything unexpected. */
 export const EXIT_FAILURE = 1;

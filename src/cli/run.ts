@@ -3,12 +3,21 @@ import { ConfigError, describeConfig, loadConfig, type AppConfig } from '../conf
 import { createLogger, flushLogsSync } from '../observability/logger.js';
 import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK } from './exit-codes.js';
 import { TopologyConflictError } from '../amqp/topology.js';
+import { STOP_MARGIN_MS } from '../runner/subscription-runner.js';
+
+/**
+ * The daemon's stop is bounded (Daemon.stop: graceMs + STOP_MARGIN_MS + 0.5 s); this
+ * backstop exits anyway, with 1, should a bug keep it from ending. The broker requeues
+ * whatever was not acknowledged when the process's connections close.
+ */
+const BACKSTOP_MARGIN_MS = STOP_MARGIN_MS + 800;
 
 /**
  * `mllp-dispatcher run`: the daemon. Resolves with the exit code once it has stopped.
  *
  * SIGHUP: live reload (see Daemon.reload).
- * SIGTERM / SIGINT: graceful stop (see Daemon.stop), exit 0. A second signal during the
+ * SIGTERM / SIGINT: graceful stop (see Daemon.stop), exit 0 within `shutdown.graceMs` + 5 s
+ * in every state (connecting, backing off, receiver down, reloading, broker blocked). A second signal during the
  * stop exits at once with 1; the broker then redelivers whatever was not acknowledged.
  * An uncaught error logs and exits 1 without acknowledging anything further.
  */
@@ -33,6 +42,12 @@ export async function runCommand(options: { configFile?: string | undefined }): 
       if (stopping) return;
       stopping = true;
       exitCode = code;
+      const backstopMs = config.shutdownGraceMs + BACKSTOP_MARGIN_MS;
+      setTimeout(() => {
+        logger.error({ afterMs: backstopMs }, 'the stop did not end in time; exiting; unacknowledged events will be redelivered');
+        flushLogsSync(logger);
+        process.exit(EXIT_FAILURE);
+      }, backstopMs).unref();
       daemon
         .stop()
         .catch((error: Error) => {
@@ -42,6 +57,9 @@ export async function runCommand(options: { configFile?: string | undefined }): 
         .finally(() => {
           flushLogsSync(logger);
           resolve(exitCode);
+          // Nothing outlives the stop: a broker connection abandoned in its handshake (closed
+          // when the handshake ends) must not hold the process. Logs are flushed above.
+          setImmediate(() => process.exit(exitCode));
         });
     };
     const daemon = new Daemon({

@@ -62,11 +62,12 @@ export function loadConfig(options: LoadOptions = {}): AppConfig {
   const problems: string[] = [];
   const opaque: OpaqueValues = {};
   const defaultsFile = options.defaultsFile ?? DEFAULTS_FILE;
-  loadJsonInto(config, defaultsFile, problems, opaque);
+  // A file that cannot be read or parsed stops here: its keys cannot be checked.
+  const fileProblems: string[] = [];
+  loadJsonInto(config, defaultsFile, { file: fileProblems, values: problems }, opaque);
   const configFile = options.configFile ?? (env.MLLP_DISPATCHER_CONFIG || undefined);
   const configPath = configFile ? resolvePath(configFile) : undefined;
-  if (configPath) loadJsonInto(config, configPath, problems, opaque);
-  const fileProblems = problems.filter((problem) => problem.startsWith('config file '));
+  if (configPath) loadJsonInto(config, configPath, { file: fileProblems, values: problems }, opaque);
   if (fileProblems.length > 0) throw new ConfigError(fileProblems);
 
   try {
@@ -160,12 +161,13 @@ interface OpaqueValues {
   fhirSources?: unknown;
 }
 
-function loadJsonInto(config: ReturnType<typeof createConfig>, file: string, problems: string[], opaque: OpaqueValues): void {
+/** `problems.file`: the file cannot be used at all; `problems.values`: values of a usable file. */
+function loadJsonInto(config: ReturnType<typeof createConfig>, file: string, problems: { file: string[]; values: string[] }, opaque: OpaqueValues): void {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    problems.push(`config file ${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    problems.file.push(`config file ${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
     return;
   }
   let value: unknown;
@@ -174,11 +176,11 @@ function loadJsonInto(config: ReturnType<typeof createConfig>, file: string, pro
   } catch (error) {
     // JSON.parse messages can quote the file's text (secrets); report the position only.
     const position = /position (\d+)/.exec((error as Error).message)?.[1];
-    problems.push(`config file ${file}: is not valid JSON${position ? ` (error at character ${position})` : ''}`);
+    problems.file.push(`config file ${file}: is not valid JSON${position ? ` (error at character ${position})` : ''}`);
     return;
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    problems.push(`config file ${file}: must hold a JSON object`);
+    problems.file.push(`config file ${file}: must hold a JSON object`);
     return;
   }
   const copy = { ...(value as Record<string, unknown>) };
@@ -200,7 +202,7 @@ function loadJsonInto(config: ReturnType<typeof createConfig>, file: string, pro
     opaque.assigningAuthorities = assigningAuthorities;
     copy.hl7 = rest;
   }
-  config.load(withoutMisshapenValues(copy, configSchema as unknown as SchemaNode, '', problems));
+  config.load(withoutMisshapenValues(copy, configSchema as unknown as SchemaNode, '', problems.values));
 }
 
 type SchemaNode = Record<string, unknown>;

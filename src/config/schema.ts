@@ -1,7 +1,7 @@
 import convict from 'convict';
 
 /**
- * The convict schema: the one home of every global default (CONTRACT.md section 3).
+ * The convict schema: the one home of every global default (README "Configuration").
  * `config/default.json` mirrors these values for operators to read; a unit test keeps the
  * two equal. Subscriptions are validated separately (subscription.ts) because convict
  * treats arrays as opaque values and we want every problem reported at once, by path.
@@ -149,7 +149,7 @@ export const configSchema = {
     graceMs: { doc: 'How long SIGTERM waits for messages in flight before requeueing them.', format: 'nat', default: 10_000 },
   },
   subscriptions: {
-    doc: 'The subscriptions (see CONTRACT.md section 3).',
+    doc: 'The subscriptions (see README "Subscriptions").',
     format: 'subscription-list',
     default: [] as unknown[],
   },

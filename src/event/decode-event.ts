@@ -6,7 +6,7 @@ import { fhirDateToHl7, rfc3339ToHl7 } from '../hl7/timestamp.js';
 import { EVENT_SCHEMA_FILE } from '../package-paths.js';
 
 /**
- * Buffer -> PatientEvent, or the precise reason it is not one (CONTRACT.md section 2,
+ * Buffer -> PatientEvent, or the precise reason it is not one (README "Producing events",
  * "Bad input"). Reasons name the offending path and rule, never a value: they end up in
  * logs and in the dead letter's `x-mllp-reason` header.
  */

@@ -1,5 +1,5 @@
 /**
- * The inbound patient event (CONTRACT.md section 2) and the parts of FHIR R4 `Patient`
+ * The inbound patient event (README "Producing events") and the parts of FHIR R4 `Patient`
  * that the mapper reads. Only the fields named here are read; any other field a producer
  * sends is carried along untouched and ignored, never an error.
  */

@@ -22,26 +22,39 @@ export interface HealthServerOptions {
  */
 export class HealthServer {
   private readonly server: http.Server;
+  private listening: Promise<number> | undefined;
+  private closing: Promise<void> | undefined;
 
   constructor(private readonly options: HealthServerOptions) {
     this.server = http.createServer((request, response) => void this.handle(request, response));
     this.server.keepAliveTimeout = 5_000;
   }
 
-  async listen(): Promise<number> {
-    await new Promise<void>((resolve, reject) => {
+  /** Listens; refused once close() was called. */
+  listen(): Promise<number> {
+    if (this.closing) return Promise.reject(new Error('the HTTP server is closed'));
+    this.listening ??= new Promise<number>((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(this.options.port, this.options.host, () => {
         this.server.off('error', reject);
-        resolve();
+        resolve((this.server.address() as AddressInfo).port);
       });
     });
-    return (this.server.address() as AddressInfo).port;
+    return this.listening;
   }
 
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  /**
+   * Closes the listener and every connection (keep-alive ones included). Memoised, safe in
+   * every state: before listen() there is nothing to close; during it, it waits for it.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.listening?.catch(() => {});
+      this.server.closeAllConnections();
+      // Called back with ERR_SERVER_NOT_RUNNING when it never listened: nothing to wait for.
+      await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    })();
+    return this.closing;
   }
 
   private async handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {

@@ -31,6 +31,7 @@ export class DispatcherMetrics {
   readonly receiverConnections: Gauge<'subscription'>;
   readonly receiverReachable: Gauge<'subscription'>;
   readonly brokerConnected: Gauge<'subscription'>;
+  readonly brokerBlocked: Gauge<'subscription'>;
   readonly consuming: Gauge<'subscription'>;
   readonly activeConsumer: Gauge<'subscription'>;
   readonly lastAccepted: Gauge<'subscription'>;
@@ -128,6 +129,12 @@ export class DispatcherMetrics {
       labelNames: ['subscription'],
       registers,
     });
+    this.brokerBlocked = new Gauge({
+      name: 'mllp_broker_blocked',
+      help: '1 while RabbitMQ blocks the subscription\'s connection (connection.blocked: a memory or disk alarm); dead letters, receipts and acks wait.',
+      labelNames: ['subscription'],
+      registers,
+    });
     this.consuming = new Gauge({
       name: 'mllp_subscription_consuming',
       help: '1 while the subscription consumes its queue.',
@@ -191,7 +198,7 @@ export class DispatcherMetrics {
   /** Removes every series of a subscription (it was removed by a live reload). */
   forget(subscription: string): void {
     this.probes.delete(subscription);
-    for (const metric of [this.ackLatency, this.rateLimitWait, this.unroutableDeadLetters, this.receiverConnections, this.receiverReachable, this.brokerConnected, this.consuming, this.activeConsumer, this.lastAccepted, this.oldestEventAge, this.inFlightEvents]) {
+    for (const metric of [this.ackLatency, this.rateLimitWait, this.unroutableDeadLetters, this.receiverConnections, this.receiverReachable, this.brokerConnected, this.brokerBlocked, this.consuming, this.activeConsumer, this.lastAccepted, this.oldestEventAge, this.inFlightEvents]) {
       metric.remove({ subscription });
     }
     for (const outcome of OUTCOMES) {

@@ -1,7 +1,7 @@
 import type { EventType, PatientEvent } from '../event/patient-event.js';
 import type { WhenCriteria } from './when/index.js';
 
-/** The routing part of a subscription (CONTRACT.md section 3, "filter" and "endpoint settings"). */
+/** The routing part of a subscription (README "Subscriptions": `events`, `when`, `notBefore`, `notAfter`). */
 export interface RouteRules {
   events: ReadonlySet<EventType>;
   when: WhenCriteria;

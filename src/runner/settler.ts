@@ -18,7 +18,7 @@ export interface Settlement {
   reason: string | null;
 }
 
-/** The receipt published to `mllp.receipts` with routing key `<subscription>.<outcome>` (CONTRACT.md section 5). */
+/** The receipt published to `mllp.receipts` with routing key `<subscription>.<outcome>` (README "Delivery and outcomes"). */
 export interface Receipt {
   eventId: string | null;
   subscription: string;

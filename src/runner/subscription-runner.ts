@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { AmqpSession, type Delivery, type SessionState } from '../amqp/amqp-session.js';
+import { AmqpSession, CLOSE_DEADLINE_MS, type Delivery, type SessionState } from '../amqp/amqp-session.js';
 import { declareTopology, deadLetterQueueName, queueName } from '../amqp/topology.js';
 import type { AppConfig } from '../config/load-config.js';
 import type { SubscriptionConfig } from '../config/subscription.js';
@@ -22,6 +22,7 @@ import { LateAnswerReporter } from './late-answers.js';
 import { ConsumerRoleTracker, type ConsumerRole } from './consumer-role.js';
 import { ResolutionStage, type Resolved, type ResolutionWait } from '../fhir/resolution-stage.js';
 import type { FhirSourceConfig } from '../fhir/fhir-sources-config.js';
+import { runSteps } from '../util/lifecycle.js';
 
 export interface SubscriptionRunnerOptions {
   subscription: SubscriptionConfig;
@@ -43,6 +44,8 @@ export interface SubscriptionRunnerOptions {
 export interface SubscriptionStatus {
   name: string;
   broker: SessionState;
+  /** The broker's reason while it blocks the subscription's connection (memory or disk alarm). */
+  brokerBlocked?: string;
   consuming: boolean;
   role: ConsumerRole;
   receiverConnections: number;
@@ -61,6 +64,13 @@ export interface SubscriptionStatus {
 interface SubscriptionJob extends ThreadedJob {
   readonly delivery: Delivery;
 }
+
+/** How long a stop waits for the lanes beyond `graceMs` (closing their connections). */
+const DELIVERY_STOP_MARGIN_MS = 1000;
+/** How long a stop waits for outstanding publisher confirms. */
+const CONFIRMS_DEADLINE_MS = 1000;
+/** A runner's stop ends within graceMs + STOP_MARGIN_MS. */
+export const STOP_MARGIN_MS = DELIVERY_STOP_MARGIN_MS + CONFIRMS_DEADLINE_MS + CLOSE_DEADLINE_MS + 500;
 
 /** How many events acknowledged by the receiver but not by us (connection lost) are remembered. */
 const ACCEPTED_UNACKED_KEPT = 10_000;
@@ -112,6 +122,7 @@ export class SubscriptionRunner {
     metrics.receiverConnections.set(labels, 0);
     metrics.receiverReachable.set(labels, 1);
     metrics.brokerConnected.set(labels, 0);
+    metrics.brokerBlocked.set(labels, 0);
     metrics.consuming.set(labels, 0);
     metrics.activeConsumer.set(labels, 0);
 
@@ -146,6 +157,7 @@ export class SubscriptionRunner {
         if (state !== 'consuming') this.role.notConsuming();
         this.logger.info({ broker: state }, `broker session ${state}`);
       },
+      onBlockedChange: (reason) => metrics.brokerBlocked.set(labels, reason === undefined ? 0 : 1),
       logger: this.logger,
     });
     this.settler = new Settler({
@@ -237,6 +249,8 @@ export class SubscriptionRunner {
       eventsInFlight: this.dispatcher.depth,
       unroutableDeadLetters: this.unroutableDeadLetters,
     };
+    const blocked = this.session.blocked;
+    if (blocked !== undefined) status.brokerBlocked = blocked;
     if (this.receiverDownSince) status.receiverDownSince = this.receiverDownSince.toISOString();
     if (this.receiverError) status.receiverError = this.receiverError;
     const waiting = this.resolution.wait;
@@ -251,15 +265,21 @@ export class SubscriptionRunner {
    * whose grace ran out. RabbitMQ does that atomically with removing the consumer, so
    * they go back to their places in the queue *before* a standby replica (single active
    * consumer) takes over. Cancelling the consumer first and nacking afterwards would let
-   * the standby receive later events before the requeued earlier ones. Idempotent.
+   * the standby receive later events before the requeued earlier ones. Memoised, never
+   * rejects, safe in every state (src/util/lifecycle.ts), ends within graceMs + STOP_MARGIN_MS.
    */
   stop(graceMs: number): Promise<void> {
     this.stopped ??= (async () => {
       clearInterval(this.pollTimer);
+      // Every step runs, each within a deadline, so the whole stop ends within
+      // graceMs + STOP_MARGIN_MS whatever state the broker and the receiver are in.
       this.resolution.stop();
-      await this.dispatcher.stop(graceMs);
-      await this.settler.idle();
-      await this.session.close();
+      await runSteps(this.logger, [
+        { name: 'delivery', run: () => this.dispatcher.stop(graceMs), deadlineMs: graceMs + DELIVERY_STOP_MARGIN_MS },
+        // Confirms that do not come (a blocked broker) leave their events unacknowledged: requeued below.
+        { name: 'confirms', run: () => this.settler.idle(), deadlineMs: CONFIRMS_DEADLINE_MS },
+        { name: 'broker session', run: () => this.session.close(), deadlineMs: CLOSE_DEADLINE_MS + 500 },
+      ]);
       this.logger.info('subscription stopped');
     })();
     return this.stopped;

@@ -8,10 +8,14 @@ export function sniName(options: tls.ConnectionOptions, endpoint: MllpEndpoint):
   return net.isIP(endpoint.host) ? undefined : endpoint.host;
 }
 
-/** TLS-layer failures (alerts, verification) mean "not connected", never "maybe delivered". */
+/**
+ * TLS-layer failures (alerts, verification) mean "not connected", never "maybe delivered".
+ * Told by Node's error codes, and by `library`, which Node sets on every error raised by
+ * OpenSSL (an alert from the peer included), never by the message text.
+ */
 export function isTlsFailure(error: Error): boolean {
   const code = (error as NodeJS.ErrnoException).code ?? '';
-  return code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || /alert/i.test(error.message);
+  return code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || typeof (error as { library?: unknown }).library === 'string';
 }
 
 /** A socket error as a log-safe sentence: the system or TLS code and Node's text, no data. */

@@ -9,7 +9,11 @@ import type { AddressInfo } from 'node:net';
 export class TcpProxy {
   private server: net.Server | undefined;
   private readonly pairs = new Set<net.Socket>();
+  private readonly clients = new Set<net.Socket>();
   port = 0;
+  /** New connections are held this long before the proxy connects them through (a slow handshake). */
+  delayMs = 0;
+  private frozen = false;
 
   private constructor(
     private readonly targetPort: number,
@@ -22,14 +26,29 @@ export class TcpProxy {
     return proxy;
   }
 
+  /** Client connections open (held or connected through). */
   get connections(): number {
-    return this.pairs.size / 2;
+    return this.clients.size;
   }
 
   /** Drops every proxied connection (both sides), as a broker restart or network cut would. */
   cut(): void {
     for (const socket of this.pairs) socket.destroy();
     this.pairs.clear();
+  }
+
+  /**
+   * The server stops answering, as behind a network partition: connections stay open but
+   * nothing is forwarded either way (new ones too) until thaw().
+   */
+  freeze(): void {
+    this.frozen = true;
+    for (const socket of this.pairs) socket.pause();
+  }
+
+  thaw(): void {
+    this.frozen = false;
+    for (const socket of this.pairs) socket.resume();
   }
 
   /** The server goes away: connections are cut and new ones refused until resume(). */
@@ -51,18 +70,35 @@ export class TcpProxy {
 
   private async listen(port: number): Promise<void> {
     const server = net.createServer((client) => {
-      const upstream = net.connect({ host: this.targetHost, port: this.targetPort });
-      for (const socket of [client, upstream]) {
-        this.pairs.add(socket);
-        socket.on('error', () => {});
-        socket.on('close', () => {
-          this.pairs.delete(socket);
-          client.destroy();
-          upstream.destroy();
+      this.pairs.add(client);
+      this.clients.add(client);
+      client.on('error', () => {});
+      client.once('close', () => this.clients.delete(client));
+      const connectThrough = () => {
+        if (client.destroyed) return;
+        const upstream = net.connect({ host: this.targetHost, port: this.targetPort });
+        this.pairs.add(upstream);
+        upstream.on('error', () => {});
+        for (const socket of [client, upstream]) {
+          socket.on('close', () => {
+            this.pairs.delete(socket);
+            client.destroy();
+            upstream.destroy();
+          });
+        }
+        client.pipe(upstream);
+        upstream.pipe(client);
+        if (this.frozen) for (const socket of [client, upstream]) socket.pause();
+      };
+      if (this.delayMs > 0) {
+        const timer = setTimeout(connectThrough, this.delayMs);
+        client.once('close', () => {
+          clearTimeout(timer);
+          this.pairs.delete(client);
         });
+      } else {
+        connectThrough();
       }
-      client.pipe(upstream);
-      upstream.pipe(client);
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -1,16 +1,9 @@
-import { existsSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
-import { PACKAGE_ROOT } from '../../package-paths.js';
 import type { ConnectionInfo, IgnoredReason, LateAnswer } from '../../transport/mllp-client.js';
 import type { JobResult, StreamJob, StreamListener } from '../job.js';
 import { BatchedPort } from './batched-port.js';
 import { LaneServer } from './lane-server.js';
+import { DeliveryThread, type OpenStream } from './delivery-thread.js';
 import type { DeliveryStreamSettings, FromThread, ToThread, WireAttempt } from './protocol.js';
-
-/** V8 young-generation size of a delivery thread (see the Worker's resourceLimits). */
-const DELIVERY_THREAD_YOUNG_GENERATION_MB = 4;
 
 /** A job as the main thread hands it over: plain data plus what the stale check needs. */
 export interface ThreadedJob extends StreamJob {
@@ -40,6 +33,8 @@ export interface DeliveryStreamOptions<J extends ThreadedJob> {
   alreadyAccepted(job: J): JobResult | undefined;
   /** The thread died (a bug): the subscription cannot deliver any more. */
   onCrash(error: Error): void;
+  /** The thread for lanes > 1; default DeliveryThread.shared, which every subscription uses. */
+  thread?: DeliveryThread;
 }
 
 /**
@@ -48,7 +43,8 @@ export interface DeliveryStreamOptions<J extends ThreadedJob> {
  * each comes back exactly once through the listener (settled, abandoned or dropped), in
  * lane order.
  *
- * With several lanes the LaneServer runs on a thread of its own. The receiver's ACKs then
+ * With several lanes the LaneServer runs on the delivery thread (one for every subscription
+ * with lanes: DeliveryThread). The receiver's ACKs then
  * arrive all the time, and a lane is idle from its ACK until its next message is written:
  * on the main thread that gap is as long as whatever the event loop is doing when the ACK
  * arrives (a burst of deliveries to decode and map, confirms, logs); on the delivery
@@ -60,7 +56,7 @@ export interface DeliveryStreamOptions<J extends ThreadedJob> {
  * the faster drain (peak RSS 144 MB against the 120 MB budget with 100,000 events waiting).
  */
 export class DeliveryStream<J extends ThreadedJob> {
-  private readonly worker: Worker | undefined;
+  private readonly thread: OpenStream | undefined;
   private readonly out: BatchedPort<ToThread>;
   /** Jobs handed to the thread and not yet back, in submission order. */
   private readonly jobs = new Map<number, J>();
@@ -75,18 +71,11 @@ export class DeliveryStream<J extends ThreadedJob> {
       this.out = new BatchedPort<ToThread>({ postMessage: (batch: unknown) => server.handle(batch as ToThread[]) });
       return;
     }
-    const worker = new Worker(threadEntry(), {
-      workerData: options.settings,
-      name: `mllp-dispatcher lanes ${options.settings.subscription}`,
-      // The thread keeps only the jobs in flight: a small young generation is plenty, and
-      // each MB of it is memory the daemon holds.
-      resourceLimits: { maxYoungGenerationSizeMb: DELIVERY_THREAD_YOUNG_GENERATION_MB },
+    this.thread = (options.thread ?? DeliveryThread.shared).open(options.settings, {
+      onBatch: (batch) => this.onBatch(batch),
+      onCrash: (error) => this.crashed(error),
     });
-    this.worker = worker;
-    this.out = new BatchedPort<ToThread>(worker);
-    worker.on('message', (batch: FromThread[]) => this.onBatch(batch));
-    worker.on('error', (error) => this.crashed(error));
-    worker.on('exit', (code) => this.crashed(new Error(`delivery thread exited with code ${code}`)));
+    this.out = new BatchedPort<ToThread>(this.thread.target);
   }
 
   submit(job: J): void {
@@ -118,7 +107,7 @@ export class DeliveryStream<J extends ThreadedJob> {
 
   /**
    * Requeues what has not started, gives sends in flight `graceMs` to be answered, closes
-   * every connection, and ends the thread. Resolves once every job has come back.
+   * every connection, and leaves the thread. Resolves once every job has come back.
    */
   stop(graceMs: number): Promise<void> {
     this.stopped ??= (async () => {
@@ -129,7 +118,7 @@ export class DeliveryStream<J extends ThreadedJob> {
         await done;
       }
       this.state = 'stopped';
-      await this.worker?.terminate();
+      await this.thread?.close();
     })();
     return this.stopped;
   }
@@ -197,7 +186,7 @@ export class DeliveryStream<J extends ThreadedJob> {
     return job;
   }
 
-  /** The thread ended without being stopped: its jobs stay unacknowledged (the broker redelivers them). */
+  /** The thread ended without being asked to: its jobs stay unacknowledged (the broker redelivers them). */
   private crashed(error: Error): void {
     if (this.state === 'stopped') return;
     const wasRunning = this.state === 'running';
@@ -206,17 +195,4 @@ export class DeliveryStream<J extends ThreadedJob> {
     this.onStopped?.();
     if (wasRunning) this.options.onCrash(error);
   }
-}
-
-/**
- * The compiled thread entry beside this module. Under vitest the project's modules are the
- * TypeScript sources, which a worker thread cannot load; the thread then runs the compiled
- * copy in dist/ (`npm test` builds it first).
- */
-function threadEntry(): URL {
-  const here = fileURLToPath(import.meta.url);
-  if (!here.endsWith('.ts')) return new URL('./thread-entry.js', import.meta.url);
-  const compiled = join(PACKAGE_ROOT, 'dist', relative(join(PACKAGE_ROOT, 'src'), join(here, '..')), 'thread-entry.js');
-  if (!existsSync(compiled)) throw new Error(`${compiled} is missing: build first (npm run build)`);
-  return pathToFileURL(compiled);
 }

@@ -78,3 +78,16 @@ export type FromThread =
   | { type: 'late-answer'; lane: number; answer: LateAnswer }
   /** Every lane is idle and every connection closed; nothing follows. */
   | { type: 'stopped' };
+
+/**
+ * What the main thread posts to the delivery thread, which runs many streams (one per
+ * subscription with lanes): a stream opens with its settings, then gets its batches, and is
+ * closed once it has posted `stopped`.
+ */
+export type ToThreadPost = { stream: number; open: DeliveryStreamSettings } | { stream: number; batch: ToThread[] } | { stream: number; close: true };
+
+/** What the delivery thread posts back: one stream's batch. */
+export interface FromThreadPost {
+  stream: number;
+  batch: FromThread[];
+}

@@ -3,7 +3,7 @@ import { compileExpression } from './evaluate-when.js';
 import { parseWhenExpression } from './parse-when.js';
 
 /**
- * A subscription's `when` list (CONTRACT.md section 3), compiled once at configuration load.
+ * A subscription's `when` list (README "When Criteria", docs/WHEN-CRITERIA.md), compiled once at configuration load.
  * All entries are ANDed; an empty list matches every event. `now` is passed in (no clock
  * here) and only matters to `=:(age)`.
  */

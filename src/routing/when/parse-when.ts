@@ -2,6 +2,7 @@ import type {
   AgeComparator, ComparisonOperator, PathSegment, ValueNode, WhenError, WhenExpression, WhenPath,
 } from './ast.js';
 import { parseIsoDuration, type IsoDuration } from './duration.js';
+import { isSpace, scanValue } from './scan-value.js';
 
 /**
  * Hand-written scanner/parser for one When Criteria entry. Grammar (docs/WHEN-CRITERIA.md):
@@ -69,10 +70,6 @@ function isNameStart(c: number): boolean {
 
 function isNamePart(c: number): boolean {
   return isNameStart(c) || (c >= 0x30 && c <= 0x39);
-}
-
-function isSpace(c: number): boolean {
-  return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 }
 
 function isDigit(c: number): boolean {
@@ -248,69 +245,10 @@ class WhenParser {
     return undefined;
   }
 
-  // ---- value --------------------------------------------------------------------------
+  // ---- value (scan-value.ts) ---------------------------------------------------------
 
-  /**
-   * The rest of the entry, split on unescaped `|`. `\` makes the next character literal
-   * (`\|`, `\\`, `\ `). Unescaped whitespace around each alternative is dropped. Reports an
-   * empty value, each empty alternative and a trailing lone `\`.
-   */
   private parseValue(emptyReason: string): ValueNode[] {
-    const src = this.src;
-    const valueStart = this.pos;
-    const values: ValueNode[] = [];
-    const empties: number[] = [];
-    let alternatives = 0;
-    let text = '';
-    let keep = 0; // length of `text` up to its last significant character
-    let first = -1; // column of the first significant character
-    let rawStart = valueStart;
-    let dangling = false;
-
-    for (let i = valueStart; ; ) {
-      if (i >= src.length || src.charCodeAt(i) === 0x7c /* | */) {
-        alternatives++;
-        if (keep > 0) values.push({ text: text.slice(0, keep), position: first });
-        else if (!(dangling && i >= src.length)) empties.push(rawStart);
-        if (i >= src.length) break;
-        i++;
-        text = '';
-        keep = 0;
-        first = -1;
-        rawStart = i;
-        continue;
-      }
-      const at = i;
-      let c = src[i] as string;
-      let escaped = false;
-      if (c === '\\') {
-        if (i + 1 >= src.length) {
-          this.fail(i, 'dangling escape "\\" at the end of the value: write "\\\\" for a literal backslash');
-          dangling = true;
-          i++;
-          continue;
-        }
-        c = src[i + 1] as string;
-        escaped = true;
-        i += 2;
-      } else {
-        i++;
-      }
-      if (!escaped && isSpace(c.charCodeAt(0))) {
-        if (keep > 0) text += c; // inner whitespace is kept, trailing whitespace is cut by `keep`
-        continue;
-      }
-      if (first < 0) first = at;
-      text += c;
-      keep = text.length;
-    }
-
-    if (alternatives === 1 && empties.length === 1) {
-      this.fail(valueStart, emptyReason);
-    } else {
-      for (const at of empties) this.fail(at, 'empty alternative: remove the extra "|" or write a value between the "|"');
-    }
-    return values;
+    return scanValue(this.src, this.pos, emptyReason, (position, reason) => this.fail(position, reason));
   }
 
   // ---- helpers ------------------------------------------------------------------------

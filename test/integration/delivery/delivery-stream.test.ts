@@ -1,9 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DeliveryStream, type ThreadedJob } from '../../../src/delivery/thread/delivery-stream.js';
+import { DeliveryThread } from '../../../src/delivery/thread/delivery-thread.js';
 import { laneIndex } from '../../../src/delivery/ordered-dispatcher.js';
 import { DEFAULT_POLICY } from '../../../src/delivery/policy.js';
 import type { AttemptReport, JobResult } from '../../../src/delivery/job.js';
-import { ScriptedReceiver } from '../../helpers/scripted-receiver.js';
+import { ScriptedReceiver, type Behaviour } from '../../helpers/scripted-receiver.js';
+import { closedPort } from '../../helpers/subscriptions.js';
 import { waitFor } from '../../helpers/wait.js';
 
 /**
@@ -36,8 +38,12 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function setup(lanes: number, accepted: (job: Job) => JobResult | undefined = () => undefined) {
-  const receiver = await ScriptedReceiver.start();
+async function setup(
+  lanes: number,
+  accepted: (job: Job) => JobResult | undefined = () => undefined,
+  options: { thread?: DeliveryThread; behaviour?: Behaviour; port?: number; onCrash?: (error: Error) => void } = {},
+) {
+  const receiver = await ScriptedReceiver.start(options.behaviour);
   cleanups.push(() => receiver.close());
   const settled: Array<{ job: Job; result: JobResult }> = [];
   const attempts: Array<AttemptReport<Job>> = [];
@@ -50,7 +56,7 @@ async function setup(lanes: number, accepted: (job: Job) => JobResult | undefine
       lanes,
       policy: DEFAULT_POLICY,
       retry: { initialDelayMs: 5, maxDelayMs: 20, maxAttempts: 3 },
-      endpoint: { host: '127.0.0.1', port: receiver.port, secure: false },
+      endpoint: { host: '127.0.0.1', port: options.port ?? receiver.port, secure: false },
       connectTimeoutMs: 2000,
       charset: 'UTF-8',
   ackTimeoutMs: 2000,
@@ -63,9 +69,12 @@ async function setup(lanes: number, accepted: (job: Job) => JobResult | undefine
     },
     connections: { connected: (lane) => connected.push(lane), disconnected: () => {}, ignoredFrame: () => {}, lateAnswer: () => {} },
     alreadyAccepted: accepted,
-    onCrash: (error) => {
-      throw error;
-    },
+    onCrash:
+      options.onCrash ??
+      ((error) => {
+        throw error;
+      }),
+    ...(options.thread ? { thread: options.thread } : {}),
   });
   cleanups.push(() => stream.stop(1000));
   stream.setLiveGeneration(1);
@@ -123,5 +132,59 @@ describe('DeliveryStream on a delivery thread (lanes > 1)', () => {
     stream.submit(late);
     expect(abandoned).toEqual([late]);
     expect(stream.depth).toBe(0);
+  });
+
+  it('runs many subscriptions on one thread: one whose receiver never answers or is down delays no other; the thread ends with its last stream', async () => {
+    const thread = new DeliveryThread();
+    const silent = await setup(4, undefined, { thread, behaviour: () => ({ kind: 'none' }) });
+    const down = await setup(4, undefined, { thread, port: await closedPort() });
+    const healthy = await setup(4, undefined, { thread });
+    expect(thread.streams).toBe(3);
+    for (let i = 0; i < 20; i++) {
+      silent.stream.submit(job(i));
+      down.stream.submit(job(i));
+    }
+    await waitFor(() => silent.receiver.received.length >= 4 && down.attempts.some((report) => report.outcome === 'unreachable'), {
+      message: 'one stream waiting for ACKs, one for its receiver',
+    });
+    const started = Date.now();
+    const jobs = Array.from({ length: 200 }, (_, i) => job(i % 20));
+    for (const j of jobs) healthy.stream.submit(j);
+    await waitFor(() => healthy.settled.length === 200, { timeoutMs: 5000, message: 'the healthy stream settled everything' });
+    const elapsedMs = Date.now() - started;
+    expect(healthy.settled.every(({ result }) => result.outcome === 'accepted')).toBe(true);
+    expect(silent.settled).toEqual([]);
+    expect(down.settled).toEqual([]);
+    // The ACK timeout (2 s) of the silent stream never held the healthy one up.
+    expect(elapsedMs).toBeLessThan(2000);
+    await Promise.all([silent.stream.stop(100), down.stream.stop(100)]);
+    expect(silent.abandoned.length + down.abandoned.length).toBe(40);
+    expect(thread.running).toBe(true);
+    await healthy.stream.stop(100);
+    expect(thread.streams).toBe(0);
+    expect(thread.running).toBe(false);
+  });
+
+  it('a thread that dies tells every stream on it, and the next stream starts a new thread', async () => {
+    const thread = new DeliveryThread();
+    const crashes: Error[] = [];
+    let healthyCrash!: (error: Error) => void;
+    const healthyCrashed = new Promise<Error>((resolve) => (healthyCrash = resolve));
+    await setup(2, undefined, { thread, onCrash: (error) => healthyCrash(error) });
+    const raw = thread.open(
+      { subscription: 'crash-test', lanes: 2, policy: DEFAULT_POLICY, retry: { initialDelayMs: 5, maxDelayMs: 20, maxAttempts: 3 }, endpoint: { host: '127.0.0.1', port: 1, secure: false }, connectTimeoutMs: 100, ackTimeoutMs: 100, charset: 'UTF-8' },
+      { onBatch: () => {}, onCrash: (error) => crashes.push(error) },
+    );
+    // A malformed batch: the thread's code throws, uncaught (what a bug there would do).
+    raw.target.postMessage([{ type: 'submit', job: null }]);
+    const error = await healthyCrashed;
+    expect(error).toBeInstanceOf(Error);
+    await waitFor(() => crashes.length === 1, { message: 'the raw stream told too' });
+    expect(thread.running).toBe(false);
+    expect(thread.streams).toBe(0);
+    const next = await setup(2, undefined, { thread });
+    expect(thread.running).toBe(true);
+    next.stream.submit(job(1));
+    await waitFor(() => next.settled.length === 1, { message: 'the new thread delivers' });
   });
 });

@@ -1,0 +1,40 @@
+import type { Channel, ConsumeMessage } from 'amqplib';
+import type { Logger } from 'pino';
+
+export type SessionState = 'connecting' | 'consuming' | 'closed';
+
+/** A message as received, with the connection generation it belongs to. */
+export interface Delivery {
+  message: ConsumeMessage;
+  generation: number;
+}
+
+export interface AmqpSessionOptions {
+  /** Cluster nodes, tried in order; after a loss the next node is tried first. */
+  urls: readonly string[];
+  /** Shown in the broker's management UI and `rabbitmqctl list_connections`. */
+  connectionName: string;
+  heartbeatSeconds: number;
+  queue: string;
+  prefetch: number;
+  reconnect: { initialDelayMs: number; maxDelayMs: number };
+  /** Declares the topology on a fresh channel; skipped when undefined (`amqp.declare: false`). */
+  declare?: (channel: Channel) => Promise<void>;
+  onMessage: (delivery: Delivery) => void;
+  /** The topology conflicts with what the broker has: retrying cannot help. */
+  onFatal: (error: Error) => void;
+  onStateChange?: (state: SessionState) => void;
+  /**
+   * The broker blocked this connection (a memory or disk alarm: `connection.blocked`, with
+   * the broker's reason) or unblocked it (undefined; also when the connection is gone).
+   */
+  onBlockedChange?: (reason: string | undefined) => void;
+  /**
+   * The generation whose deliveries can be settled changed (undefined: none, disconnected).
+   * Called before the first delivery of a new generation.
+   */
+  onLiveGeneration?: (generation: number | undefined) => void;
+  /** True while events wait for the stream: acks and receipts may then be batched (coalesce-writes.ts). */
+  backlog?: () => boolean;
+  logger: Logger;
+}
