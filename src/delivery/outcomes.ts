@@ -2,7 +2,7 @@ import { isAcceptCode, isErrorCode, isRejectCode } from '../hl7/ack.js';
 import type { ApplicationAnswer, SendResult } from '../transport/mllp-client.js';
 
 /**
- * The one table of outcome classes (CONTRACT.md section 5). Every event ends in exactly
+ * The one table of outcome classes (README "Delivery and outcomes"). Every event ends in exactly
  * one of these; they label logs, metrics and receipts and name dead-letter reasons.
  */
 export const OUTCOMES = [

@@ -1,5 +1,5 @@
 /**
- * Reads an HL7 v2 acknowledgment (HL7-OUTBOUND.md "ACK"). Pure and tolerant of what real
+ * Reads an HL7 v2 acknowledgment (README "Delivery and outcomes"). Pure and tolerant of what real
  * receivers send: segments separated by CR (LF and CRLF accepted too), any field and
  * component separators announced in MSH-1/MSH-2, optional ERR in the 2.5 or 2.3.1 layout.
  *

@@ -2,7 +2,7 @@
  * Assembling HL7 v2 segments from values that are ALREADY ESCAPED (see escape.ts): these
  * helpers only place separators. `undefined` and `''` both mean "empty".
  *
- * Contract (HL7-OUTBOUND.md "Encoding"): trailing empty fields, components,
+ * Contract (README "Versions, character sets and lengths"): trailing empty fields, components,
  * subcomponents and repetitions are left out, so a segment never ends in a run of
  * separators: `PID|1||123^^^A&1.2&ISO^MR`, not `PID|1||123^^^A&1.2&ISO^MR^^^^^|||`.
  * Empty items in the middle keep their place (they are positional).

@@ -5,7 +5,7 @@ import { codeTable } from './code-table.js';
 
 /** FHIR `Address` -> HL7 XAD (PID-11). All returned strings are encoded HL7. */
 
-/** Address.use -> XAD-7 address type (table 0190, HL7-OUTBOUND.md PID-11 row). */
+/** Address.use -> XAD-7 address type (table 0190, docs/CODE-MAPPINGS.md). */
 const addressType = codeTable({
   home: 'H',
   work: 'B',

@@ -26,8 +26,8 @@ export type MappingResult =
   | { kind: 'invalid'; reason: string };
 
 /**
- * PatientEvent -> the ADT messages for one subscription (CONTRACT.md section 4,
- * HL7-OUTBOUND.md). Pure: the clock reading comes in as `time` (MSH-7 and EVN-2 of every
+ * PatientEvent -> the ADT messages for one subscription (README "Event type -> trigger",
+ * docs/CODE-MAPPINGS.md). Pure: the clock reading comes in as `time` (MSH-7 and EVN-2 of every
  * message of the call), MSH-10 from {@link controlIdFor}, nothing else varies, so the
  * same inputs always give the same bytes.
  *

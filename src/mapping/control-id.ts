@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 
 /**
- * MSH-10, the message control id (CONTRACT.md section 4): derived only from
+ * MSH-10, the message control id (README "How it works"): derived only from
  * (event id, subscription, index), so every resend and every redelivery of the same event
  * to the same subscription carries the same MSH-10 and the receiver can de-duplicate.
  * `index` is 0 for a single message; for A40 it is the position of the replaced record,

@@ -5,7 +5,7 @@ import { segment } from '../hl7/segment.js';
 import { rfc3339ToHl7 } from '../hl7/timestamp.js';
 
 /**
- * The EVN segment (HL7-OUTBOUND.md "EVN"): EVN-1 the trigger in 2.3.1 only (deprecated in
+ * The EVN segment (docs/CODE-MAPPINGS.md "EVN-1"): EVN-1 the trigger in 2.3.1 only (deprecated in
  * 2.5), EVN-2 the build time, EVN-5 `source.user` as XCN-1 when given, EVN-6 the event's
  * `occurredAt` with its offset preserved (empty if it does not parse: the envelope
  * validator upstream guarantees it does).

@@ -7,7 +7,7 @@ import { identifierList } from './identifiers.js';
 import { officialName } from './names.js';
 
 /**
- * The MRG segment of an A40 for one replaced record (HL7-OUTBOUND.md "MRG"):
+ * The MRG segment of an A40 for one replaced record (docs/CODE-MAPPINGS.md, CX identifiers):
  * MRG-1 = the replaced record's identifiers as CX, by the PID-3 rules (a receiver profile's
  * `identifiers` included), except that an identifier whose `system` the survivor also has
  * gets the survivor's HD (`survivorAuthorities`, from `authoritiesBySystem`): the receiver

@@ -4,7 +4,7 @@ import { versionAtLeast, type Hl7Version } from '../hl7/versions.js';
 import { escapeHl7 } from '../hl7/escape.js';
 import { ENCODING_CHARACTERS, segment } from '../hl7/segment.js';
 
-/** MSH-9 per trigger (HL7-OUTBOUND.md "Structures"): A04/A08 use ADT_A01, A28/A31 ADT_A05. */
+/** MSH-9 per trigger (README "Event type -> trigger"): A04/A08 use ADT_A01, A28/A31 ADT_A05. */
 export const MESSAGE_TYPES: Readonly<Record<Trigger, string>> = {
   A01: 'ADT^A01^ADT_A01',
   A04: 'ADT^A04^ADT_A01',

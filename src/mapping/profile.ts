@@ -23,7 +23,7 @@ export type TriggerTable = Readonly<Record<EventType, TriggerCell>>;
 
 export type SendAs = 'Client' | 'Server';
 
-/** CONTRACT.md section 4: the SendAs presets. */
+/** The SendAs presets (README "Event type -> trigger"). */
 export const SEND_AS_PRESETS: Readonly<Record<SendAs, TriggerTable>> = {
   Client: { create: 'A01', update: 'A08', merge: 'A40', delete: 'skip', unmerge: 'skip' },
   Server: { create: 'A01', update: 'A08', merge: 'A40', delete: 'A38', unmerge: 'skip' },
