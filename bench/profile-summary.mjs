@@ -92,7 +92,8 @@ const STAGES = [
   ['settle: receipt JSON + publish, ack (our code)', (f) => /runner\/settler|amqp\/amqp-session/.test(f.url)],
   ['amqplib: frame codec, channel, socket I/O', (f) => /node_modules\/amqplib/.test(f.url)],
   ['delivery: lanes, dispatcher, outcomes', (f) => /delivery\//.test(f.url)],
-  ['runner: onDelivery, onAttempt, settle bookkeeping', (f) => /runner\/subscription-runner/.test(f.url)],
+  // runner/: the runner, prepareEvent, telemetry (onAttempt, settle bookkeeping); the settler matched above.
+  ['runner: onDelivery, onAttempt, settle bookkeeping', (f) => /runner\//.test(f.url)],
 ];
 const NODE_INTERNALS = 'node internals (streams, timers, net, promises), no daemon frame above';
 const UNATTRIBUTED = '(program) / unattributed native';

@@ -1,5 +1,5 @@
 import { connect as amqpConnect, type Channel, type ChannelModel, type ConfirmChannel, type Options } from 'amqplib';
-import type { AmqpSessionOptions, Delivery, SessionState } from './session-options.js';
+import type { AmqpSessionOptions, BrokerSession, Delivery, SessionState } from './session-options.js';
 import { backoffDelay } from '../delivery/policy.js';
 import { maskUrlPassword } from '../config/load-config.js';
 import { TopologyConflictError } from './topology.js';
@@ -13,7 +13,7 @@ import { ConfirmedPublisher, queueMessageCounts } from './confirmed-publish.js';
 import { openChannels } from './open-channels.js';
 
 export { PUBLISH_ID_HEADER, UnroutableError } from './confirmed-publish.js';
-export type { AmqpSessionOptions, Delivery, SessionState } from './session-options.js';
+export type { AmqpSessionOptions, BrokerSession, Delivery, SessionState } from './session-options.js';
 
 /** How long close() waits for the broker to answer before it drops the connection. */
 export const CLOSE_DEADLINE_MS = 1500;
@@ -37,7 +37,7 @@ interface Live {
  * will deliver them again. `isCurrent(generation)` tells the stream to drop such stale
  * copies instead of sending them twice or out of order.
  */
-export class AmqpSession {
+export class AmqpSession implements BrokerSession {
   private live: Live | undefined;
   private generationCounter = 0;
   private stateValue: SessionState = 'connecting';

@@ -1,4 +1,4 @@
-import type { Channel, ConsumeMessage } from 'amqplib';
+import type { Channel, ConsumeMessage, Options } from 'amqplib';
 import type { Logger } from 'pino';
 
 export type SessionState = 'connecting' | 'consuming' | 'closed';
@@ -37,4 +37,24 @@ export interface AmqpSessionOptions {
   /** True while events wait for the stream: acks and receipts may then be batched (coalesce-writes.ts). */
   backlog?: () => boolean;
   logger: Logger;
+}
+
+/**
+ * What the runner, the settler and the late-answer reporter use of a broker session:
+ * AmqpSession, or a fake in unit tests (test/unit/runner/fake-session.ts).
+ */
+export interface BrokerSession {
+  readonly state: SessionState;
+  /** The broker's reason while it blocks the connection (memory or disk alarm). */
+  readonly blocked: string | undefined;
+  start(): void;
+  /** Memoised; requeues every delivery not acknowledged (src/amqp/amqp-session.ts). */
+  close(): Promise<void>;
+  /** False once the connection that generation belongs to is gone. */
+  isCurrent(generation: number): boolean;
+  /** False when the delivery's channel is gone (the broker redelivers it). */
+  ack(delivery: Delivery): boolean;
+  publish(exchange: string, routingKey: string, content: Buffer, options: Options.Publish, mandatory?: boolean): Promise<void>;
+  messageCounts(queues: readonly string[]): Promise<Array<number | undefined>>;
+  restart(reason: string): void;
 }

@@ -6,6 +6,7 @@ import type { RateLimiter } from './rate-limit.js';
 import type { ReceiverGate } from './receiver-gate.js';
 import type { DeliveryJob, JobResult, StreamListener } from './job.js';
 import { sleep } from '../util/sleep.js';
+import { SendTurn } from './send-turn.js';
 import { freshProgress, judge, nextMessage, outcomeOf, type Answer, type Progress, type VerdictContext } from './verdict.js';
 
 export interface LaneOptions<J extends DeliveryJob> {
@@ -57,8 +58,7 @@ export class Lane<J extends DeliveryJob = DeliveryJob> {
   private readonly pipeline: Array<{ job: J; result: ProcessResult | Committed }> = [];
   private draining = false;
   /** Held by whoever sends: the run loop, or a retry from the pipeline. */
-  private sending = false;
-  private sendWaiters: Array<() => void> = [];
+  private readonly turn = new SendTurn();
   private readonly verdicts: VerdictContext<J>;
 
   constructor(private readonly options: LaneOptions<J>) {
@@ -131,13 +131,13 @@ export class Lane<J extends DeliveryJob = DeliveryJob> {
           this.head = 0;
         }
         this.current = job;
-        const wait = this.acquire();
+        const wait = this.turn.acquire();
         if (wait) await wait;
         let result: ProcessResult | Committed;
         try {
           result = await this.process(job, freshProgress());
         } finally {
-          this.release();
+          this.turn.release();
         }
         this.current = undefined;
         // A job that ends without a verdict (stale, abandoned) may have left this lane holding
@@ -197,13 +197,13 @@ export class Lane<J extends DeliveryJob = DeliveryJob> {
     const verdict = judge(this.verdicts, job, job.messages[progress.index]!, progress, answer);
     if (verdict.kind === 'accepted') return progress.last!;
     if (verdict.kind === 'final') return verdict.result;
-    const wait = this.acquire();
+    const wait = this.turn.acquire();
     if (wait) await wait;
     try {
       if (!(await this.interruptible(sleep(verdict.delayMs, this.stopController.signal)))) return 'abandoned';
       return await this.process(job, progress);
     } finally {
-      this.release();
+      this.turn.release();
     }
   }
 
@@ -261,21 +261,6 @@ export class Lane<J extends DeliveryJob = DeliveryJob> {
       }
     }
     return progress.last!;
-  }
-
-  /** Takes the right to send; returns a promise to await when someone else holds it. */
-  private acquire(): Promise<void> | undefined {
-    if (!this.sending) {
-      this.sending = true;
-      return undefined;
-    }
-    return new Promise((resolve) => this.sendWaiters.push(resolve));
-  }
-
-  private release(): void {
-    const next = this.sendWaiters.shift();
-    if (next) next();
-    else this.sending = false;
   }
 
   private wakeIdle(): void {

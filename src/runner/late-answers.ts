@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { AmqpSession } from '../amqp/amqp-session.js';
+import type { BrokerSession } from '../amqp/amqp-session.js';
 import type { LateAnswer } from '../transport/mllp-client.js';
 import { ackCodeLabel, type DispatcherMetrics } from '../observability/metrics.js';
 
@@ -24,7 +24,7 @@ export interface LateErrorReceipt {
 
 export interface LateAnswerReporterOptions {
   subscription: string;
-  session: AmqpSession;
+  session: BrokerSession;
   receiptsExchange: string;
   receipts: boolean;
   logger: Logger;

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { UnroutableError, type AmqpSession, type Delivery } from '../amqp/amqp-session.js';
+import { UnroutableError, type BrokerSession, type Delivery } from '../amqp/amqp-session.js';
 import type { Outcome } from '../delivery/outcomes.js';
 import { referenceOf } from '../fhir/resolution-stage.js';
 
@@ -35,11 +35,16 @@ export interface Receipt {
 
 export interface SettlerOptions {
   subscription: string;
-  session: AmqpSession;
+  session: BrokerSession;
   deadLetterExchange: string;
   receiptsExchange: string;
   receipts: boolean;
   logger: Logger;
+  /**
+   * Called once per event that settles on a live connection, before its dead letter or
+   * receipt is published (the settle log line and counters); `uncertainSends` as in JobResult.
+   */
+  onSettling?: (settlement: Settlement, uncertainSends: number) => void;
   /** Called when an event could not be acknowledged because its channel is gone. */
   onStale?: (delivery: Delivery, settlement: Settlement) => void;
   /** Called when a dead letter had no queue to go to (the event stays unacknowledged). */
@@ -63,7 +68,11 @@ export class Settler {
     return this.pendingCount;
   }
 
-  settle(delivery: Delivery, settlement: Settlement): void {
+  /**
+   * The one place deliveries are settled, and the stale check: an event whose connection is
+   * gone is not published, counted or logged as settled (the copy the broker redelivers is).
+   */
+  settle(delivery: Delivery, settlement: Settlement, uncertainSends = 0): void {
     const { session, subscription } = this.options;
     if (!session.isCurrent(delivery.generation)) {
       // The channel it came on is gone; the broker redelivers it. Publishing now would only
@@ -71,6 +80,7 @@ export class Settler {
       this.options.onStale?.(delivery, settlement);
       return;
     }
+    this.options.onSettling?.(settlement, uncertainSends);
     const publishes: Array<Promise<void>> = [];
     if (settlement.action === 'dead-letter') {
       // Mandatory: a dead letter nothing is bound to receive (amqp.declare false, binding

@@ -1,28 +1,29 @@
 import type { Logger } from 'pino';
-import { AmqpSession, CLOSE_DEADLINE_MS, type Delivery, type SessionState } from '../amqp/amqp-session.js';
-import { declareTopology, deadLetterQueueName, queueName } from '../amqp/topology.js';
+import { AmqpSession, CLOSE_DEADLINE_MS, type AmqpSessionOptions, type BrokerSession, type Delivery, type SessionState } from '../amqp/amqp-session.js';
+import { queueName } from '../amqp/topology.js';
 import type { AppConfig } from '../config/load-config.js';
 import type { SubscriptionConfig } from '../config/subscription.js';
 import type { EventDecoder } from '../event/decode-event.js';
 import type { PatientEvent } from '../event/patient-event.js';
-import { buildMessages } from '../mapping/build-messages.js';
 import { TruncationReport } from './truncation-report.js';
-import type { OutboundMessage, Trigger } from '../mapping/profile.js';
-import { withDefined } from '../util/with-defined.js';
-import { routeEvent } from '../routing/route-event.js';
+import type { OutboundMessage } from '../mapping/profile.js';
 import { maskSecurityField } from '../hl7/mask-security.js';
 import { patientKey } from '../routing/patient-key.js';
 import { DeliveryStream, type ThreadedJob } from '../delivery/thread/delivery-stream.js';
-import type { AttemptReport, JobResult } from '../delivery/job.js';
+import type { JobResult } from '../delivery/job.js';
 import { describeEndpoint } from '../transport/endpoint.js';
-import { SubscriptionHotMetrics, ackCodeLabel, type DispatcherMetrics } from '../observability/metrics.js';
-import { FailureLog } from '../observability/failure-log.js';
+import type { MllpClientOptions, MllpSender } from '../transport/mllp-client.js';
+import type { DispatcherMetrics } from '../observability/metrics.js';
 import { Settler, type Settlement } from './settler.js';
 import { LateAnswerReporter } from './late-answers.js';
-import { ConsumerRoleTracker, type ConsumerRole } from './consumer-role.js';
+import type { ConsumerRole } from './consumer-role.js';
 import { ResolutionStage, type Resolved, type ResolutionWait } from '../fhir/resolution-stage.js';
 import type { FhirSourceConfig } from '../fhir/fhir-sources-config.js';
 import { runSteps } from '../util/lifecycle.js';
+import { prepareEvent } from './prepare-event.js';
+import { AcceptedRedeliveries } from './accepted-redeliveries.js';
+import { SubscriptionTelemetry, type ReceiverHealth } from './subscription-telemetry.js';
+import { sessionSettings, streamSettings } from './adapter-settings.js';
 
 export interface SubscriptionRunnerOptions {
   subscription: SubscriptionConfig;
@@ -39,23 +40,21 @@ export interface SubscriptionRunnerOptions {
   now?: () => Date;
   /** How often queue depths are polled from the broker. */
   queuePollMs?: number;
+  /** Unit tests: a fake broker session, and fake senders (one lane only; see DeliveryStream). */
+  adapters?: {
+    createSession?: (options: AmqpSessionOptions) => BrokerSession;
+    createSender?: (options: MllpClientOptions) => MllpSender;
+  };
 }
 
-export interface SubscriptionStatus {
+export interface SubscriptionStatus extends ReceiverHealth {
   name: string;
   broker: SessionState;
   /** The broker's reason while it blocks the subscription's connection (memory or disk alarm). */
   brokerBlocked?: string;
   consuming: boolean;
   role: ConsumerRole;
-  receiverConnections: number;
-  receiverUp: boolean;
-  /** When the receiver became unreachable (ISO time), and why. */
-  receiverDownSince?: string;
-  receiverError?: string;
   eventsInFlight: number;
-  /** Dead letters the broker could not route (their events stay unacknowledged). */
-  unroutableDeadLetters: number;
   /** Set while reference events wait for their FHIR source (src/fhir/resolution-stage.ts). */
   resolutionWaiting?: ResolutionWait;
 }
@@ -72,37 +71,28 @@ const CONFIRMS_DEADLINE_MS = 1000;
 /** A runner's stop ends within graceMs + STOP_MARGIN_MS. */
 export const STOP_MARGIN_MS = DELIVERY_STOP_MARGIN_MS + CONFIRMS_DEADLINE_MS + CLOSE_DEADLINE_MS + 500;
 
-/** How many events acknowledged by the receiver but not by us (connection lost) are remembered. */
-const ACCEPTED_UNACKED_KEPT = 10_000;
-
 /**
- * Runs one subscription: its broker session, its ordered delivery stream and its
- * receiver connections. Nothing is shared with other subscriptions, so a receiver that is
- * down, slow or rejecting holds up no other subscription.
+ * Runs one subscription: wires its broker session, its resolution stage, its ordered
+ * delivery stream (lanes, receiver connections), its settler and its telemetry, and owns
+ * their lifecycle. Nothing is shared with other subscriptions, so a receiver that is down,
+ * slow or rejecting holds up no other subscription.
  *
- * Per event: decode -> route (window, events, when) -> map to ADT -> send in order ->
- * settle (ack; or dead letter then ack; receipt before ack when enabled).
+ * Per event: decode (ResolutionStage, src/fhir/resolution-stage.ts) -> prepareEvent (route
+ * -> map) -> send in order (DeliveryStream) -> settle (Settler: ack; or dead letter then
+ * ack; receipt before ack when enabled).
  */
 export class SubscriptionRunner {
   readonly name: string;
-  private readonly session: AmqpSession;
+  private readonly session: BrokerSession;
   private readonly dispatcher: DeliveryStream<SubscriptionJob>;
   private readonly settler: Settler;
   private readonly resolution: ResolutionStage;
   private readonly logger: Logger;
-  private readonly failures: FailureLog;
-  private readonly hot: SubscriptionHotMetrics;
+  private readonly telemetry: SubscriptionTelemetry;
   private readonly now: () => Date;
-  /** Events the receiver accepted whose AMQP ack was lost with the connection, by event id. */
-  private readonly acceptedUnacked = new Map<string, Settlement>();
-  private receiverConnections = 0;
-  private unroutableDeadLetters = 0;
-  private inbox: Delivery[] = [];
-  private receiverUp = true;
-  private receiverDownSince: Date | undefined;
-  private receiverError: string | undefined;
-  private readonly role: ConsumerRoleTracker;
+  private readonly accepted = new AcceptedRedeliveries();
   private readonly truncations: TruncationReport;
+  private inbox: Delivery[] = [];
   private pollTimer: NodeJS.Timeout | undefined;
   private stopped: Promise<void> | undefined;
 
@@ -111,53 +101,18 @@ export class SubscriptionRunner {
     this.name = sub.name;
     this.now = options.now ?? (() => new Date());
     this.logger = options.logger.child({ subscription: sub.name });
-    this.failures = new FailureLog(this.logger);
     this.truncations = new TruncationReport(this.logger, metrics.truncatedValues, sub.name);
-    const labels = { subscription: sub.name };
-    this.hot = new SubscriptionHotMetrics(metrics, sub.name);
-    this.role = new ConsumerRoleTracker((role) => {
-      metrics.activeConsumer.set(labels, role === 'active' ? 1 : 0);
-      if (role !== 'unknown') this.logger.info({ role }, role === 'active' ? 'this process is the active consumer' : 'standing by: another consumer is active on this queue');
-    });
-    metrics.receiverConnections.set(labels, 0);
-    metrics.receiverReachable.set(labels, 1);
-    metrics.brokerConnected.set(labels, 0);
-    metrics.brokerBlocked.set(labels, 0);
-    metrics.consuming.set(labels, 0);
-    metrics.activeConsumer.set(labels, 0);
-
-    this.session = new AmqpSession({
-      urls: amqp.urls,
-      connectionName: `mllp-dispatcher ${sub.name}`,
-      heartbeatSeconds: amqp.heartbeatSeconds,
-      queue: queueName(sub.name),
-      prefetch: sub.prefetch,
-      reconnect: amqp.reconnect,
-      ...(amqp.declare
-        ? {
-            declare: (channel) =>
-              declareTopology(channel, {
-                subscription: sub.name,
-                eventsExchange: amqp.exchange,
-                deadLetterExchange: amqp.deadLetterExchange,
-                receiptsExchange: amqp.receiptsExchange,
-                events: sub.events,
-                queueType: amqp.queueType,
-              }),
-          }
-        : {}),
+    const telemetry = (this.telemetry = new SubscriptionTelemetry(metrics, sub.name, this.logger, sub.endpoint));
+    const createSession = options.adapters?.createSession ?? ((sessionOptions) => new AmqpSession(sessionOptions));
+    this.session = createSession({
+      ...sessionSettings(sub, amqp),
       onMessage: (delivery) => this.receive(delivery),
       onLiveGeneration: (generation) => this.dispatcher.setLiveGeneration(generation),
       // More events received than lanes can have in flight: a backlog is being worked off.
       backlog: () => this.dispatcher.depth > sub.lanes,
       onFatal: options.onFatal,
-      onStateChange: (state) => {
-        metrics.brokerConnected.set(labels, state === 'consuming' ? 1 : 0);
-        metrics.consuming.set(labels, state === 'consuming' ? 1 : 0);
-        if (state !== 'consuming') this.role.notConsuming();
-        this.logger.info({ broker: state }, `broker session ${state}`);
-      },
-      onBlockedChange: (reason) => metrics.brokerBlocked.set(labels, reason === undefined ? 0 : 1),
+      onStateChange: (state) => telemetry.brokerState(state),
+      onBlockedChange: (reason) => telemetry.brokerBlocked(reason),
       logger: this.logger,
     });
     this.settler = new Settler({
@@ -167,53 +122,26 @@ export class SubscriptionRunner {
       receiptsExchange: amqp.receiptsExchange,
       receipts: amqp.receipts,
       logger: this.logger,
-      onStale: (delivery, settlement) => this.onStale(delivery, settlement),
-      onUnroutable: () => {
-        this.unroutableDeadLetters++;
-        metrics.unroutableDeadLetters.inc(labels);
+      onSettling: (settlement, uncertainSends) => telemetry.settled(settlement, uncertainSends),
+      onStale: (_delivery, settlement) => {
+        this.accepted.remember(settlement);
+        telemetry.stale(settlement);
       },
+      onUnroutable: () => telemetry.unroutable(),
     });
     const late = new LateAnswerReporter({ subscription: sub.name, session: this.session, receiptsExchange: amqp.receiptsExchange, receipts: amqp.receipts, logger: this.logger, metrics });
     this.dispatcher = new DeliveryStream<SubscriptionJob>({
-      settings: withDefined(
-        {
-          subscription: sub.name,
-          lanes: sub.lanes,
-          policy: sub.policy,
-          retry: sub.retry,
-          endpoint: sub.endpoint,
-          connectTimeoutMs: sub.timeouts.connectMs,
-          ackTimeoutMs: sub.timeouts.ackMs,
-          charset: sub.mapping.charset,
-          ...sub.receiver,
-        },
-        { tls: sub.tls, enhanced: sub.mapping.acknowledgment ? { mode: sub.mapping.acknowledgment, applicationAckTimeoutMs: sub.timeouts.applicationAckMs } : undefined },
-      ),
-      connections: {
-        connected: (lane, info) => {
-          metrics.receiverConnections.set(labels, ++this.receiverConnections);
-          if (info.clientCertificateExpiresAt) metrics.certificateExpiry.set({ ...labels, certificate: 'client' }, info.clientCertificateExpiresAt.getTime() / 1000);
-          if (info.serverCertificateExpiresAt) metrics.certificateExpiry.set({ ...labels, certificate: 'server' }, info.serverCertificateExpiresAt.getTime() / 1000);
-          this.logger.debug({ lane, receiver: describeEndpoint(sub.endpoint), ...info }, 'connected to the receiver');
-        },
-        disconnected: (lane, reason) => {
-          metrics.receiverConnections.set(labels, --this.receiverConnections);
-          this.logger.debug({ lane, reason }, 'receiver connection closed');
-        },
-        ignoredFrame: (lane, reason, code) => {
-          metrics.ignoredFrames.inc({ ...labels, reason, code: ackCodeLabel(code) });
-          this.logger.debug({ lane, reason, ackCode: ackCodeLabel(code) }, 'ignored a frame that answers nothing in flight');
-        },
-        lateAnswer: (lane, answer) => late.report(lane, answer),
-      },
+      settings: streamSettings(sub),
+      connections: { ...telemetry.connections, lateAnswer: (lane, answer) => late.report(lane, answer) },
       listener: {
-        settled: (job, result) => this.onJobSettled(job, result),
+        settled: (job, result) => this.settler.settle(job.delivery, settlementOf(job, result), result.uncertainSends),
         // Left unacknowledged on purpose: closing the channel returns it to the queue (see stop()).
         abandoned: () => {},
-        attempted: (report) => this.onAttempt(report),
+        attempted: (report) => telemetry.attempted(report),
       },
       alreadyAccepted: (job) => this.takeAccepted(job.eventId),
       onCrash: (error) => options.onFatal(new Error(`the delivery thread of subscription "${sub.name}" failed: ${error.message}`)),
+      ...(options.adapters?.createSender ? { createSender: options.adapters.createSender } : {}),
     });
     this.resolution = new ResolutionStage({
       subscription: sub,
@@ -234,25 +162,26 @@ export class SubscriptionRunner {
     );
     this.session.start();
     const pollMs = this.options.queuePollMs ?? this.options.amqp.queuePollMs;
-    this.pollTimer = setInterval(() => void this.pollQueueDepths(), pollMs);
+    this.pollTimer = setInterval(() => void this.telemetry.pollQueueDepths(this.session), pollMs);
     this.pollTimer.unref();
   }
 
   status(): SubscriptionStatus {
+    const health = this.telemetry.health();
     const status: SubscriptionStatus = {
       name: this.name,
       broker: this.session.state,
       consuming: this.session.state === 'consuming',
-      role: this.role.role,
-      receiverConnections: this.receiverConnections,
-      receiverUp: this.receiverUp,
+      role: this.telemetry.role.role,
+      receiverConnections: health.receiverConnections,
+      receiverUp: health.receiverUp,
       eventsInFlight: this.dispatcher.depth,
-      unroutableDeadLetters: this.unroutableDeadLetters,
+      unroutableDeadLetters: health.unroutableDeadLetters,
     };
     const blocked = this.session.blocked;
     if (blocked !== undefined) status.brokerBlocked = blocked;
-    if (this.receiverDownSince) status.receiverDownSince = this.receiverDownSince.toISOString();
-    if (this.receiverError) status.receiverError = this.receiverError;
+    if (health.receiverDownSince) status.receiverDownSince = health.receiverDownSince;
+    if (health.receiverError) status.receiverError = health.receiverError;
     const waiting = this.resolution.wait;
     if (waiting) status.resolutionWaiting = waiting;
     return status;
@@ -298,50 +227,25 @@ export class SubscriptionRunner {
   private drainInbox(): void {
     const inbox = this.inbox;
     this.inbox = [];
-    for (const delivery of inbox) this.onDelivery(delivery);
+    for (const delivery of inbox) {
+      this.telemetry.role.delivered();
+      // Decoding, and reading the Patient of reference events, in queue order.
+      this.resolution.push(delivery, Date.now());
+    }
   }
 
-  private onDelivery(delivery: Delivery): void {
-    this.role.delivered();
-    // Decoding, and reading the Patient of reference events, in queue order.
-    this.resolution.push(delivery, Date.now());
-  }
-
-  private onResolved(delivery: Delivery, decoded: Resolved, receivedAt: number): void {
-    if (!decoded.ok) {
-      this.settleWithoutSending(delivery, decoded.outcome, decoded.outcome === 'filtered' ? 'ack' : 'dead-letter', decoded.reason, decoded.eventId);
+  private onResolved(delivery: Delivery, resolved: Resolved, receivedAt: number): void {
+    const prepared = prepareEvent(resolved, this.options.subscription, this.now());
+    if (prepared.kind === 'settle') {
+      const { outcome, action, reason, eventId } = prepared;
+      this.settler.settle(delivery, { outcome, action, eventId, controlId: null, trigger: null, ackCode: null, attempts: 0, latencyMs: null, reason });
       return;
     }
-    const event = decoded.event;
-    const now = this.now();
-    const sub = this.options.subscription;
-    const route = routeEvent(event, sub, now);
-    if (route.kind !== 'deliver') {
-      this.settleWithoutSending(delivery, route.kind, 'ack', route.reason, event.id);
-      return;
-    }
-    let messages: OutboundMessage[];
-    try {
-      const mapped = buildMessages(event, sub.mapping, { now, utcOffsetMinutes: -now.getTimezoneOffset() });
-      if (mapped.kind === 'skipped') {
-        this.settleWithoutSending(delivery, 'skipped', 'ack', mapped.reason, event.id);
-        return;
-      }
-      if (mapped.kind === 'invalid') {
-        this.settleWithoutSending(delivery, 'invalid-event', 'dead-letter', mapped.reason, event.id);
-        return;
-      }
-      messages = mapped.messages;
-      this.truncations.record(messages);
-    } catch (error) {
-      // A mapper bug must not stop the feed; the error's name only (its message could quote data).
-      this.settleWithoutSending(delivery, 'invalid-event', 'dead-letter', `could not be mapped to HL7 (${(error as Error).name})`, event.id);
-      return;
-    }
+    this.truncations.record(prepared.messages);
     if (this.options.phi && this.logger.isLevelEnabled('debug')) {
-      for (const message of messages) this.logger.debug({ eventId: event.id, controlId: message.controlId, hl7: maskSecurityField(message.text) }, 'built HL7 message');
+      for (const built of prepared.messages) this.logger.debug({ eventId: prepared.event.id, controlId: built.controlId, hl7: maskSecurityField(built.text) }, 'built HL7 message');
     }
-    this.dispatcher.submit(this.jobFor(event, messages, delivery, receivedAt));
+    this.dispatcher.submit(this.jobFor(prepared.event, prepared.messages, delivery, receivedAt));
   }
 
   private jobFor(event: PatientEvent, messages: OutboundMessage[], delivery: Delivery, receivedAt: number): SubscriptionJob {
@@ -357,127 +261,25 @@ export class SubscriptionRunner {
     };
   }
 
-  /**
-   * The result of an earlier delivery of this event that the receiver accepted but whose
-   * AMQP ack was lost with the connection; forgotten once taken. Asked when the redelivered
-   * copy reaches the front of its lane, not when it arrives: the broker redelivers at once,
-   * while the earlier copy may still be waiting for its ACK ahead of it in the same lane.
-   */
+  /** AcceptedRedeliveries.take, logged: asked by the stream when a redelivered job reaches the front of its lane. */
   private takeAccepted(eventId: string): JobResult | undefined {
-    const earlier = this.acceptedUnacked.get(eventId);
-    if (earlier?.controlId == null || earlier.trigger == null) return undefined;
-    this.acceptedUnacked.delete(eventId);
-    this.logger.info({ eventId, controlId: earlier.controlId }, 'redelivered event was already accepted by the receiver; acknowledging without resending');
-    return withDefined(
-      { outcome: 'accepted' as const, action: 'ack' as const, attempts: earlier.attempts, uncertainSends: 0, controlId: earlier.controlId, trigger: earlier.trigger as Trigger },
-      { ackCode: earlier.ackCode ?? undefined, latencyMs: earlier.latencyMs ?? undefined },
-    );
-  }
-
-  private onAttempt(report: AttemptReport<SubscriptionJob>): void {
-    this.hot.attempt(report.outcome, report.message.trigger);
-    if (report.throttledMs) this.options.metrics.rateLimitWait.inc({ subscription: this.name }, report.throttledMs / 1000);
-    const up = report.outcome !== 'unreachable';
-    if (up !== this.receiverUp) {
-      this.receiverUp = up;
-      this.receiverDownSince = up ? undefined : new Date();
-      this.options.metrics.receiverReachable.set({ subscription: this.name }, up ? 1 : 0);
-    }
-    if (report.outcome === 'accepted') {
-      this.receiverError = undefined;
-      this.hot.accepted(report.latencyMs);
-      if (this.failures.failing) this.failures.success(attemptFields(report), 'receiver accepting messages again');
-      return;
-    }
-    if (report.retryInMs !== undefined) this.options.metrics.retries.inc({ subscription: this.name, outcome: report.outcome });
-    if (!up) this.receiverError = report.reason;
-    const reason = report.reason ?? report.outcome;
-    const message =
-      report.outcome === 'unreachable'
-        ? 'receiver unreachable'
-        : report.outcome === 'uncertain'
-          ? 'no ACK from the receiver; the message will be resent with the same MSH-10 and the receiver may get it twice'
-          : `send failed: ${report.outcome}`;
-    this.failures.failure(report.outcome, reason, attemptFields(report), message);
-  }
-
-  private onJobSettled(job: SubscriptionJob, result: JobResult): void {
-    this.settle(job.delivery, {
-      outcome: result.outcome,
-      action: result.action,
-      eventId: job.eventId,
-      controlId: result.controlId,
-      trigger: result.trigger,
-      ackCode: result.ackCode ?? null,
-      attempts: result.attempts,
-      latencyMs: result.latencyMs !== undefined ? Math.round(result.latencyMs * 1000) / 1000 : null,
-      reason: result.reason ?? null,
-    }, result.uncertainSends);
-  }
-
-  private settleWithoutSending(delivery: Delivery, outcome: Settlement['outcome'], action: Settlement['action'], reason: string | null, eventId: string | null): void {
-    this.settle(delivery, { outcome, action, eventId, controlId: null, trigger: null, ackCode: null, attempts: 0, latencyMs: null, reason }, 0);
-  }
-
-  private settle(delivery: Delivery, settlement: Settlement, uncertainSends: number): void {
-    const { metrics } = this.options;
-    if (!this.session.isCurrent(delivery.generation)) {
-      // Its connection is gone and the broker redelivers it: the copy that arrives then is
-      // the one counted and logged.
-      this.onStale(delivery, settlement);
-      return;
-    }
-    this.hot.event(settlement.outcome);
-    if (settlement.action === 'dead-letter') metrics.deadLetters.inc({ subscription: this.name, outcome: settlement.outcome });
-    const fields = {
-      eventId: settlement.eventId,
-      outcome: settlement.outcome,
-      ...(settlement.controlId ? { controlId: settlement.controlId, trigger: settlement.trigger } : {}),
-      ...(settlement.ackCode ? { ackCode: settlement.ackCode } : {}),
-      ...(settlement.attempts ? { attempts: settlement.attempts } : {}),
-      ...(settlement.latencyMs !== null ? { latencyMs: settlement.latencyMs } : {}),
-      ...(settlement.reason ? { reason: settlement.reason } : {}),
-      ...(uncertainSends > 0 ? { possibleDuplicates: uncertainSends } : {}),
-    };
-    if (settlement.action === 'dead-letter') this.logger.warn(fields, 'event dead-lettered');
-    else this.logger.info(fields, 'event settled');
-    this.settler.settle(delivery, settlement);
-  }
-
-  private onStale(delivery: Delivery, settlement: Settlement): void {
-    if (settlement.outcome === 'accepted' && settlement.eventId && delivery.message.fields) {
-      this.acceptedUnacked.set(settlement.eventId, settlement);
-      if (this.acceptedUnacked.size > ACCEPTED_UNACKED_KEPT) {
-        this.acceptedUnacked.delete(this.acceptedUnacked.keys().next().value!);
-      }
-    }
-    this.logger.info({ eventId: settlement.eventId, outcome: settlement.outcome }, 'broker connection lost before the event was acknowledged; the broker will redeliver it');
-  }
-
-  private async pollQueueDepths(): Promise<void> {
-    const { metrics } = this.options;
-    try {
-      const [events, dead] = await this.session.messageCounts([queueName(this.name), deadLetterQueueName(this.name)]);
-      if (events !== undefined) {
-        metrics.queueMessages.set({ subscription: this.name, queue: 'events' }, events);
-        if (this.session.state === 'consuming') this.role.polled(events);
-      }
-      if (dead !== undefined) metrics.queueMessages.set({ subscription: this.name, queue: 'dead' }, dead);
-    } catch {
-      // Broker away: the broker gauge says so; depths keep their last value.
-    }
+    const earlier = this.accepted.take(eventId);
+    if (earlier) this.logger.info({ eventId, controlId: earlier.controlId }, 'redelivered event was already accepted by the receiver; acknowledging without resending');
+    return earlier;
   }
 }
 
-/** Log fields of one send attempt. */
-function attemptFields(report: AttemptReport<SubscriptionJob>): Record<string, unknown> {
+/** A job's result as the settler takes it. */
+function settlementOf(job: SubscriptionJob, result: JobResult): Settlement {
   return {
-    eventId: report.job.eventId,
-    controlId: report.message.controlId,
-    trigger: report.message.trigger,
-    lane: report.lane,
-    attempt: report.attempt,
-    ...(report.ackCode ? { ackCode: report.ackCode } : {}),
-    ...(report.retryInMs !== undefined ? { retryInMs: report.retryInMs } : {}),
+    outcome: result.outcome,
+    action: result.action,
+    eventId: job.eventId,
+    controlId: result.controlId,
+    trigger: result.trigger,
+    ackCode: result.ackCode ?? null,
+    attempts: result.attempts,
+    latencyMs: result.latencyMs !== undefined ? Math.round(result.latencyMs * 1000) / 1000 : null,
+    reason: result.reason ?? null,
   };
 }

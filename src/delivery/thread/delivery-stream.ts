@@ -1,4 +1,4 @@
-import type { ConnectionInfo, IgnoredReason, LateAnswer } from '../../transport/mllp-client.js';
+import type { ConnectionInfo, IgnoredReason, LateAnswer, MllpClientOptions, MllpSender } from '../../transport/mllp-client.js';
 import type { JobResult, StreamJob, StreamListener } from '../job.js';
 import { BatchedPort } from './batched-port.js';
 import { LaneServer } from './lane-server.js';
@@ -35,6 +35,8 @@ export interface DeliveryStreamOptions<J extends ThreadedJob> {
   onCrash(error: Error): void;
   /** The thread for lanes > 1; default DeliveryThread.shared, which every subscription uses. */
   thread?: DeliveryThread;
+  /** With one lane (on this thread): the senders instead of MLLP clients (unit tests' fakes). */
+  createSender?: (options: MllpClientOptions) => MllpSender;
 }
 
 /**
@@ -67,7 +69,7 @@ export class DeliveryStream<J extends ThreadedJob> {
 
   constructor(private readonly options: DeliveryStreamOptions<J>) {
     if (options.settings.lanes === 1) {
-      const server = new LaneServer(options.settings, { postMessage: (batch: unknown) => this.onBatch(batch as FromThread[]) });
+      const server = new LaneServer(options.settings, { postMessage: (batch: unknown) => this.onBatch(batch as FromThread[]) }, options.createSender);
       this.out = new BatchedPort<ToThread>({ postMessage: (batch: unknown) => server.handle(batch as ToThread[]) });
       return;
     }

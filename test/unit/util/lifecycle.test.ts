@@ -1,18 +1,6 @@
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { runSteps, whenAborted, withDeadline } from '../../../src/util/lifecycle.js';
-
-function capturingLogger(): { logger: pino.Logger; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
-      callback();
-    },
-  });
-  return { logger: pino({ level: 'debug' }, sink), lines };
-}
+import { capturingLogger } from '../../helpers/capturing-logger.js';
 
 describe('runSteps (the stop contract of src/util/lifecycle.ts)', () => {
   it('runs every step in order even when one throws, one rejects and one overruns its deadline, and logs each', async () => {
