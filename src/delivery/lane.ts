@@ -4,12 +4,12 @@ import type { OutcomePolicy, RetrySettings } from './policy.js';
 import type { Charset } from '../hl7/charset.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { ReceiverGate } from './receiver-gate.js';
-import type { DeliveryJob, JobResult, StreamListener } from './job.js';
+import type { Job, JobChecks, JobResult, StreamListener } from './job.js';
 import { sleep } from '../util/sleep.js';
 import { SendTurn } from './send-turn.js';
 import { freshProgress, judge, nextMessage, outcomeOf, type Answer, type Progress, type VerdictContext } from './verdict.js';
 
-export interface LaneOptions<J extends DeliveryJob> {
+export interface LaneOptions {
   index: number;
   sender: MllpSender;
   policy: OutcomePolicy;
@@ -20,9 +20,11 @@ export interface LaneOptions<J extends DeliveryJob> {
   /** `rateLimit.perSecond`, shared by the subscription's lanes. */
   rateLimiter?: RateLimiter;
   gate: ReceiverGate;
-  listener: StreamListener<J>;
+  listener: StreamListener;
+  /** Asked before each send: is the job still live; for a redelivered job, was it already accepted. */
+  checks: JobChecks;
   /** Called after each job leaves the lane (the dispatcher may release held jobs). */
-  onJobDone: (job: J) => void;
+  onJobDone: (job: Job) => void;
   random?: () => number;
 }
 
@@ -46,22 +48,22 @@ type ProcessResult = JobResult | 'abandoned' | 'stale';
  * every job ahead of it (README "Delivery and outcomes"). A job whose application ACK asks
  * for a retry holds the lane (nothing new is sent) until it is resent.
  */
-export class Lane<J extends DeliveryJob = DeliveryJob> {
-  private readonly queue: J[] = [];
+export class Lane {
+  private readonly queue: Job[] = [];
   private head = 0;
-  private current: J | undefined;
+  private current: Job | undefined;
   private running = false;
   private stopping = false;
   private readonly stopController = new AbortController();
   private idleWaiters: Array<() => void> = [];
   /** Jobs sent and not yet settled, in lane order (enhanced mode). */
-  private readonly pipeline: Array<{ job: J; result: ProcessResult | Committed }> = [];
+  private readonly pipeline: Array<{ job: Job; result: ProcessResult | Committed }> = [];
   private draining = false;
   /** Held by whoever sends: the run loop, or a retry from the pipeline. */
   private readonly turn = new SendTurn();
-  private readonly verdicts: VerdictContext<J>;
+  private readonly verdicts: VerdictContext;
 
-  constructor(private readonly options: LaneOptions<J>) {
+  constructor(private readonly options: LaneOptions) {
     this.verdicts = { lane: options.index, policy: options.policy, retry: options.retry, listener: options.listener, ...(options.random ? { random: options.random } : {}) };
   }
 
@@ -83,7 +85,7 @@ export class Lane<J extends DeliveryJob = DeliveryJob> {
     return this.pipeline[0]?.job.receivedAt ?? this.current?.receivedAt ?? this.queue[this.head]?.receivedAt;
   }
 
-  enqueue(job: J): void {
+  enqueue(job: Job): void {
     if (this.stopping) {
       this.options.listener.abandoned(job);
       return;
@@ -113,7 +115,7 @@ export class Lane<J extends DeliveryJob = DeliveryJob> {
     await this.options.sender.close();
   }
 
-  private drainQueue(): J[] {
+  private drainQueue(): Job[] {
     const left = this.queue.slice(this.head);
     this.queue.length = 0;
     this.head = 0;
@@ -125,7 +127,7 @@ export class Lane<J extends DeliveryJob = DeliveryJob> {
     try {
       while (this.head < this.queue.length) {
         const job = this.queue[this.head]!;
-        this.queue[this.head++] = undefined as unknown as J;
+        this.queue[this.head++] = undefined as unknown as Job;
         if (this.head > 1024 && this.head * 2 > this.queue.length) {
           this.queue.splice(0, this.head);
           this.head = 0;
@@ -163,7 +165,7 @@ export class Lane<J extends DeliveryJob = DeliveryJob> {
     }
   }
 
-  private report(job: J, result: ProcessResult): void {
+  private report(job: Job, result: ProcessResult): void {
     if (result === 'abandoned') this.options.listener.abandoned(job);
     else if (result === 'stale') this.options.listener.dropped?.(job);
     else this.options.listener.settled(job, result);
@@ -189,7 +191,7 @@ export class Lane<J extends DeliveryJob = DeliveryJob> {
   }
 
   /** Judges a committed job's application ACK; a retry resends it, holding the lane meanwhile. */
-  private async applicationAnswered(job: J, committed: Committed): Promise<ProcessResult | Committed> {
+  private async applicationAnswered(job: Job, committed: Committed): Promise<ProcessResult | Committed> {
     const answer = await committed.answer;
     if (answer.kind === 'closed') return 'abandoned';
     const { progress } = committed;
@@ -207,13 +209,13 @@ export class Lane<J extends DeliveryJob = DeliveryJob> {
     }
   }
 
-  private async process(job: J, progress: Progress): Promise<ProcessResult | Committed> {
-    const { sender, gate } = this.options;
+  private async process(job: Job, progress: Progress): Promise<ProcessResult | Committed> {
+    const { sender, gate, checks } = this.options;
     const lane = this.options.index;
     if (this.stopping) return 'abandoned';
-    if (!job.isLive()) return 'stale';
-    if (progress.attempts === 0 && job.alreadyAccepted) {
-      const earlier = await job.alreadyAccepted();
+    if (!checks.isLive(job)) return 'stale';
+    if (progress.attempts === 0 && job.redelivered) {
+      const earlier = await checks.alreadyAccepted(job);
       if (earlier) return earlier;
     }
     for (; progress.index < job.messages.length; nextMessage(progress)) {
@@ -222,7 +224,7 @@ export class Lane<J extends DeliveryJob = DeliveryJob> {
       const context = { eventId: job.eventId, trigger: message.trigger };
       for (;;) {
         if (this.stopping) return 'abandoned';
-        if (!job.isLive()) return 'stale';
+        if (!checks.isLive(job)) return 'stale';
         if (gate.isClosedFor(lane)) {
           await this.interruptible(gate.wait());
           continue;

@@ -5,9 +5,9 @@ import type { Framing } from '../transport/mllp-framing.js';
 import { RateLimiter } from './rate-limit.js';
 import { ReceiverGate } from './receiver-gate.js';
 import type { OutcomePolicy, RetrySettings } from './policy.js';
-import type { DeliveryJob, StreamListener } from './job.js';
+import type { Job, JobChecks, StreamListener } from './job.js';
 
-export interface DispatcherOptions<J extends DeliveryJob> {
+export interface DispatcherOptions {
   /** Number of lanes (MLLP connections); 1 = one strictly ordered stream. */
   lanes: number;
   createSender: (lane: number) => MllpSender;
@@ -19,7 +19,9 @@ export interface DispatcherOptions<J extends DeliveryJob> {
   perSecond?: number;
   policy: OutcomePolicy;
   retry: RetrySettings;
-  listener: StreamListener<J>;
+  listener: StreamListener;
+  /** The lanes' live and already-accepted checks (JobChecks). */
+  checks: JobChecks;
   random?: () => number;
 }
 
@@ -34,20 +36,20 @@ export interface DispatcherOptions<J extends DeliveryJob> {
  *   overtakes nothing.
  * - With one lane this is exactly one ordered stream.
  */
-export class OrderedDispatcher<J extends DeliveryJob = DeliveryJob> {
-  private readonly lanes: Lane<J>[];
+export class OrderedDispatcher {
+  private readonly lanes: Lane[];
   private readonly gate = new ReceiverGate();
-  private held: J[] = [];
+  private held: Job[] = [];
   private heldHead = 0;
-  private barrierInFlight: J | undefined;
+  private barrierInFlight: Job | undefined;
   private stopping = false;
 
-  constructor(private readonly options: DispatcherOptions<J>) {
+  constructor(private readonly options: DispatcherOptions) {
     const rateLimiter = options.perSecond ? new RateLimiter(options.perSecond) : undefined;
     this.lanes = Array.from(
       { length: options.lanes },
       (_, index) =>
-        new Lane<J>({
+        new Lane({
           index,
           sender: options.createSender(index),
           policy: options.policy,
@@ -57,13 +59,14 @@ export class OrderedDispatcher<J extends DeliveryJob = DeliveryJob> {
           ...(rateLimiter ? { rateLimiter } : {}),
           gate: this.gate,
           listener: options.listener,
+          checks: options.checks,
           onJobDone: (job) => this.onJobDone(job),
           ...(options.random ? { random: options.random } : {}),
         }),
     );
   }
 
-  submit(job: J): void {
+  submit(job: Job): void {
     if (this.stopping) {
       this.options.listener.abandoned(job);
       return;
@@ -112,7 +115,7 @@ export class OrderedDispatcher<J extends DeliveryJob = DeliveryJob> {
         if (this.lanes.some((lane) => lane.busy)) return;
         this.barrierInFlight = job;
       }
-      this.held[this.heldHead++] = undefined as unknown as J;
+      this.held[this.heldHead++] = undefined as unknown as Job;
       this.laneFor(job.laneKey).enqueue(job);
     }
     if (this.heldHead > 0) {
@@ -121,12 +124,12 @@ export class OrderedDispatcher<J extends DeliveryJob = DeliveryJob> {
     }
   }
 
-  private onJobDone(job: J): void {
+  private onJobDone(job: Job): void {
     if (job === this.barrierInFlight) this.barrierInFlight = undefined;
     if (!this.stopping && this.heldHead < this.held.length) this.pump();
   }
 
-  private laneFor(key: string): Lane<J> {
+  private laneFor(key: string): Lane {
     return this.lanes.length === 1 ? this.lanes[0]! : this.lanes[laneIndex(key, this.lanes.length)]!;
   }
 }

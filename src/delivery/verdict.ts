@@ -2,7 +2,7 @@ import type { OutboundMessage } from '../mapping/profile.js';
 import type { ApplicationAnswer, SendResult } from '../transport/mllp-client.js';
 import { classifyApplicationAnswer, classifySend, type SendOutcome } from './outcomes.js';
 import { decide, isRefusal, type OutcomePolicy, type RetrySettings } from './policy.js';
-import type { DeliveryJob, JobResult, StreamListener } from './job.js';
+import type { Job, JobResult, StreamListener } from './job.js';
 import { withDefined } from '../util/with-defined.js';
 
 /** Where a job stands: its sends so far, and the counters of the message being sent. */
@@ -39,11 +39,11 @@ export type Answer = SendResult | Exclude<ApplicationAnswer, { kind: 'closed' }>
 
 export type Verdict = { kind: 'accepted' } | { kind: 'retry'; delayMs: number } | { kind: 'final'; result: JobResult };
 
-export interface VerdictContext<J extends DeliveryJob> {
+export interface VerdictContext {
   lane: number;
   policy: OutcomePolicy;
   retry: RetrySettings;
-  listener: StreamListener<J>;
+  listener: StreamListener;
   random?: () => number;
 }
 
@@ -55,7 +55,7 @@ export function outcomeOf(answer: Answer): SendOutcome {
   return answer.kind === 'timeout' ? classifyApplicationAnswer(answer) : classifySend(answer);
 }
 
-export function judge<J extends DeliveryJob>(context: VerdictContext<J>, job: J, message: OutboundMessage, progress: Progress, answer: Answer): Verdict {
+export function judge(context: VerdictContext, job: Job, message: OutboundMessage, progress: Progress, answer: Answer): Verdict {
   const { lane, policy, retry, listener, random } = context;
   const outcome = outcomeOf(answer);
   const attempt = progress.attempt;

@@ -9,8 +9,8 @@ import { TruncationReport } from './truncation-report.js';
 import type { OutboundMessage } from '../mapping/profile.js';
 import { maskSecurityField } from '../hl7/mask-security.js';
 import { patientKey } from '../routing/patient-key.js';
-import { DeliveryStream, type ThreadedJob } from '../delivery/thread/delivery-stream.js';
-import type { JobResult } from '../delivery/job.js';
+import { DeliveryStream } from '../delivery/thread/delivery-stream.js';
+import type { Job, JobResult } from '../delivery/job.js';
 import { describeEndpoint } from '../transport/endpoint.js';
 import type { MllpClientOptions, MllpSender } from '../transport/mllp-client.js';
 import type { DispatcherMetrics } from '../observability/metrics.js';
@@ -59,11 +59,6 @@ export interface SubscriptionStatus extends ReceiverHealth {
   resolutionWaiting?: ResolutionWait;
 }
 
-/** An event in the stream, with the AMQP delivery to settle when it is done. */
-interface SubscriptionJob extends ThreadedJob {
-  readonly delivery: Delivery;
-}
-
 /** How long a stop waits for the lanes beyond `graceMs` (closing their connections). */
 const DELIVERY_STOP_MARGIN_MS = 1000;
 /** How long a stop waits for outstanding publisher confirms. */
@@ -84,7 +79,7 @@ export const STOP_MARGIN_MS = DELIVERY_STOP_MARGIN_MS + CONFIRMS_DEADLINE_MS + C
 export class SubscriptionRunner {
   readonly name: string;
   private readonly session: BrokerSession;
-  private readonly dispatcher: DeliveryStream<SubscriptionJob>;
+  private readonly dispatcher: DeliveryStream;
   private readonly settler: Settler;
   private readonly resolution: ResolutionStage;
   private readonly logger: Logger;
@@ -92,6 +87,9 @@ export class SubscriptionRunner {
   private readonly now: () => Date;
   private readonly accepted = new AcceptedRedeliveries();
   private readonly truncations: TruncationReport;
+  /** The AMQP delivery of each job in the stream, by the job's seq, until it comes back. */
+  private readonly deliveries = new Map<number, Delivery>();
+  private nextSeq = 1;
   private inbox: Delivery[] = [];
   private pollTimer: NodeJS.Timeout | undefined;
   private stopped: Promise<void> | undefined;
@@ -130,13 +128,15 @@ export class SubscriptionRunner {
       onUnroutable: () => telemetry.unroutable(),
     });
     const late = new LateAnswerReporter({ subscription: sub.name, session: this.session, receiptsExchange: amqp.receiptsExchange, receipts: amqp.receipts, logger: this.logger, metrics });
-    this.dispatcher = new DeliveryStream<SubscriptionJob>({
+    this.dispatcher = new DeliveryStream({
       settings: streamSettings(sub),
       connections: { ...telemetry.connections, lateAnswer: (lane, answer) => late.report(lane, answer) },
       listener: {
-        settled: (job, result) => this.settler.settle(job.delivery, settlementOf(job, result), result.uncertainSends),
-        // Left unacknowledged on purpose: closing the channel returns it to the queue (see stop()).
-        abandoned: () => {},
+        settled: (job, result) => this.settled(job, result),
+        // Left unacknowledged on purpose: closing the channel returns it to the queue (see
+        // stop()); a dropped job's channel is gone, and the broker redelivers it.
+        abandoned: (job) => void this.takeDelivery(job),
+        dropped: (job) => void this.takeDelivery(job),
         attempted: (report) => telemetry.attempted(report),
       },
       alreadyAccepted: (job) => this.takeAccepted(job.eventId),
@@ -245,20 +245,34 @@ export class SubscriptionRunner {
     if (this.options.phi && this.logger.isLevelEnabled('debug')) {
       for (const built of prepared.messages) this.logger.debug({ eventId: prepared.event.id, controlId: built.controlId, hl7: maskSecurityField(built.text) }, 'built HL7 message');
     }
-    this.dispatcher.submit(this.jobFor(prepared.event, prepared.messages, delivery, receivedAt));
+    const job = this.jobFor(prepared.event, prepared.messages, delivery, receivedAt);
+    this.deliveries.set(job.seq, delivery);
+    this.dispatcher.submit(job);
   }
 
-  private jobFor(event: PatientEvent, messages: OutboundMessage[], delivery: Delivery, receivedAt: number): SubscriptionJob {
+  private jobFor(event: PatientEvent, messages: OutboundMessage[], delivery: Delivery, receivedAt: number): Job {
     return {
+      seq: this.nextSeq++,
       eventId: event.id,
       messages,
       laneKey: patientKey(event.patient, this.options.subscription.laneKeySystem),
       barrier: event.type === 'merge' || event.type === 'unmerge',
       receivedAt,
-      delivery,
       generation: delivery.generation,
       redelivered: delivery.message.fields.redelivered === true,
     };
+  }
+
+  private settled(job: Job, result: JobResult): void {
+    const delivery = this.takeDelivery(job);
+    if (delivery) this.settler.settle(delivery, settlementOf(job, result), result.uncertainSends);
+  }
+
+  /** The job is back from the stream (settled, abandoned or dropped): its AMQP delivery, forgotten here. */
+  private takeDelivery(job: Job): Delivery | undefined {
+    const delivery = this.deliveries.get(job.seq);
+    this.deliveries.delete(job.seq);
+    return delivery;
   }
 
   /** AcceptedRedeliveries.take, logged: asked by the stream when a redelivered job reaches the front of its lane. */
@@ -270,7 +284,7 @@ export class SubscriptionRunner {
 }
 
 /** A job's result as the settler takes it. */
-function settlementOf(job: SubscriptionJob, result: JobResult): Settlement {
+function settlementOf(job: Job, result: JobResult): Settlement {
   return {
     outcome: result.outcome,
     action: result.action,

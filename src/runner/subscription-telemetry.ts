@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { BrokerSession, SessionState } from '../amqp/amqp-session.js';
 import { deadLetterQueueName, queueName } from '../amqp/topology.js';
-import type { AttemptReport, StreamJob } from '../delivery/job.js';
+import type { AttemptReport } from '../delivery/job.js';
 import type { ConnectionListener } from '../delivery/thread/delivery-stream.js';
 import { FailureLog } from '../observability/failure-log.js';
 import { SubscriptionHotMetrics, ackCodeLabel, type DispatcherMetrics } from '../observability/metrics.js';
@@ -89,7 +89,7 @@ export class SubscriptionTelemetry {
   }
 
   /** One send attempt: receiver health, counters (the rate-limit wait too), and the failure log. */
-  attempted(report: AttemptReport<StreamJob>): void {
+  attempted(report: AttemptReport): void {
     this.hot.attempt(report.outcome, report.message.trigger);
     if (report.throttledMs) this.metrics.rateLimitWait.inc(this.labels, report.throttledMs / 1000);
     const up = report.outcome !== 'unreachable';
@@ -158,7 +158,7 @@ export class SubscriptionTelemetry {
 }
 
 /** Log fields of one send attempt. */
-function attemptFields(report: AttemptReport<StreamJob>): Record<string, unknown> {
+function attemptFields(report: AttemptReport): Record<string, unknown> {
   return {
     eventId: report.job.eventId,
     controlId: report.message.controlId,

@@ -1,17 +1,9 @@
 import type { ConnectionInfo, IgnoredReason, LateAnswer, MllpClientOptions, MllpSender } from '../../transport/mllp-client.js';
-import type { JobResult, StreamJob, StreamListener } from '../job.js';
+import type { Job, JobResult, StreamListener } from '../job.js';
 import { BatchedPort } from './batched-port.js';
 import { LaneServer } from './lane-server.js';
 import { DeliveryThread, type OpenStream } from './delivery-thread.js';
 import type { DeliveryStreamSettings, FromThread, ToThread, WireAttempt } from './protocol.js';
-
-/** A job as the main thread hands it over: plain data plus what the stale check needs. */
-export interface ThreadedJob extends StreamJob {
-  /** The broker connection generation of the job's AMQP delivery. */
-  readonly generation: number;
-  /** Redelivered by the broker: `alreadyAccepted` is asked before it is sent. */
-  readonly redelivered: boolean;
-}
 
 export interface ConnectionListener {
   connected(lane: number, info: ConnectionInfo): void;
@@ -22,15 +14,15 @@ export interface ConnectionListener {
   lateAnswer(lane: number, answer: LateAnswer): void;
 }
 
-export interface DeliveryStreamOptions<J extends ThreadedJob> {
+export interface DeliveryStreamOptions {
   settings: DeliveryStreamSettings;
-  listener: StreamListener<J>;
+  listener: StreamListener;
   connections: ConnectionListener;
   /**
    * Asked when a redelivered job reaches the front of its lane: the result of an earlier
    * delivery of the same event that the receiver accepted but whose AMQP ack was lost.
    */
-  alreadyAccepted(job: J): JobResult | undefined;
+  alreadyAccepted(job: Job): JobResult | undefined;
   /** The thread died (a bug): the subscription cannot deliver any more. */
   onCrash(error: Error): void;
   /** The thread for lanes > 1; default DeliveryThread.shared, which every subscription uses. */
@@ -57,17 +49,16 @@ export interface DeliveryStreamOptions<J extends ThreadedJob> {
  * (docs/PERFORMANCE.md), but it costs memory: its own heap, and a main heap that grows with
  * the faster drain (peak RSS 144 MB against the 120 MB budget with 100,000 events waiting).
  */
-export class DeliveryStream<J extends ThreadedJob> {
+export class DeliveryStream {
   private readonly thread: OpenStream | undefined;
   private readonly out: BatchedPort<ToThread>;
-  /** Jobs handed to the thread and not yet back, in submission order. */
-  private readonly jobs = new Map<number, J>();
-  private nextSeq = 1;
+  /** Jobs handed to the thread and not yet back, by seq, in submission order. */
+  private readonly jobs = new Map<number, Job>();
   private state: 'running' | 'stopping' | 'stopped' = 'running';
   private stopped: Promise<void> | undefined;
   private onStopped: (() => void) | undefined;
 
-  constructor(private readonly options: DeliveryStreamOptions<J>) {
+  constructor(private readonly options: DeliveryStreamOptions) {
     if (options.settings.lanes === 1) {
       const server = new LaneServer(options.settings, { postMessage: (batch: unknown) => this.onBatch(batch as FromThread[]) }, options.createSender);
       this.out = new BatchedPort<ToThread>({ postMessage: (batch: unknown) => server.handle(batch as ToThread[]) });
@@ -80,15 +71,18 @@ export class DeliveryStream<J extends ThreadedJob> {
     this.out = new BatchedPort<ToThread>(this.thread.target);
   }
 
-  submit(job: J): void {
+  /**
+   * Hands a job over as it is (plain data: the thread gets a structured clone, one lane the
+   * object itself). Its `seq` must not be that of a job still in flight on this stream.
+   */
+  submit(job: Job): void {
     if (this.state !== 'running') {
       this.options.listener.abandoned(job);
       return;
     }
-    const seq = this.nextSeq++;
-    this.jobs.set(seq, job);
-    const { eventId, messages, laneKey, barrier, receivedAt, generation, redelivered } = job;
-    this.out.push({ type: 'submit', job: { seq, eventId, messages, laneKey, barrier, receivedAt, generation, redelivered } });
+    if (this.jobs.has(job.seq)) throw new Error(`job seq ${job.seq} is already in flight`);
+    this.jobs.set(job.seq, job);
+    this.out.push({ type: 'submit', job });
   }
 
   /** The broker connection whose deliveries can be settled (undefined: none). */
@@ -182,7 +176,7 @@ export class DeliveryStream<J extends ThreadedJob> {
     this.options.listener.attempted({ ...facts, job, message });
   }
 
-  private take(seq: number): J | undefined {
+  private take(seq: number): Job | undefined {
     const job = this.jobs.get(seq);
     this.jobs.delete(seq);
     return job;

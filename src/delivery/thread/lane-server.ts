@@ -1,13 +1,9 @@
 import { MllpClient, type MllpClientOptions, type MllpSender } from '../../transport/mllp-client.js';
 import { OrderedDispatcher } from '../ordered-dispatcher.js';
-import type { AttemptReport, DeliveryJob, JobResult } from '../job.js';
+import type { AttemptReport, JobChecks, JobResult } from '../job.js';
 import { BatchedPort, type PostTarget } from './batched-port.js';
-import type { DeliveryStreamSettings, FromThread, ToThread, WireAttempt, WireJob } from './protocol.js';
+import type { DeliveryStreamSettings, FromThread, ToThread, WireAttempt } from './protocol.js';
 import { withDefined } from '../../util/with-defined.js';
-
-interface ThreadJob extends DeliveryJob {
-  readonly seq: number;
-}
 
 /**
  * The delivery thread's side: the subscription's lanes and MLLP connections, driven by
@@ -19,9 +15,10 @@ interface ThreadJob extends DeliveryJob {
  * (`live-generation`, for the stale check before each send), and whether a redelivered
  * event was already accepted (asked with `ask-accepted` when it reaches the front of its
  * lane; the port's order guarantees the main thread has seen the earlier copy's result).
+ * The lanes get both as the dispatcher's JobChecks; the jobs themselves are run as they came.
  */
 export class LaneServer {
-  private readonly dispatcher: OrderedDispatcher<ThreadJob>;
+  private readonly dispatcher: OrderedDispatcher;
   private readonly out: BatchedPort<FromThread>;
   private liveGeneration: number | null = null;
   private readonly asks = new Map<number, (result: JobResult | undefined) => void>();
@@ -35,13 +32,18 @@ export class LaneServer {
     // One post per turn: an ACK's attempt report and its settlement leave together.
     const out = new BatchedPort<FromThread>(target, setImmediate);
     this.out = out;
-    this.dispatcher = new OrderedDispatcher<ThreadJob>({
+    const checks: JobChecks = {
+      isLive: (job) => this.liveGeneration === job.generation,
+      alreadyAccepted: (job) => this.askAccepted(job.seq),
+    };
+    this.dispatcher = new OrderedDispatcher({
       lanes: settings.lanes,
       charset: settings.charset,
       ...(settings.framing ? { framing: settings.framing } : {}),
       ...(settings.perSecond ? { perSecond: settings.perSecond } : {}),
       policy: settings.policy,
       retry: settings.retry,
+      checks,
       createSender: (lane) =>
         createSender({
           endpoint: settings.endpoint,
@@ -72,7 +74,7 @@ export class LaneServer {
     for (const message of batch) {
       switch (message.type) {
         case 'submit':
-          this.dispatcher.submit(this.jobFor(message.job));
+          this.dispatcher.submit(message.job);
           break;
         case 'live-generation':
           this.liveGeneration = message.generation;
@@ -98,20 +100,6 @@ export class LaneServer {
     this.out.flush();
   }
 
-  private jobFor(wire: WireJob): ThreadJob {
-    const { seq, generation } = wire;
-    return {
-      seq,
-      eventId: wire.eventId,
-      messages: wire.messages,
-      laneKey: wire.laneKey,
-      barrier: wire.barrier,
-      receivedAt: wire.receivedAt,
-      isLive: () => this.liveGeneration === generation,
-      ...(wire.redelivered ? { alreadyAccepted: () => this.askAccepted(seq) } : {}),
-    };
-  }
-
   private askAccepted(seq: number): Promise<JobResult | undefined> {
     return new Promise((resolve) => {
       this.asks.set(seq, resolve);
@@ -120,7 +108,7 @@ export class LaneServer {
   }
 }
 
-function wireAttempt(report: AttemptReport<ThreadJob>): WireAttempt {
+function wireAttempt(report: AttemptReport): WireAttempt {
   const { job, message, lane, attempt, outcome, ackCode, reason, latencyMs, retryInMs, throttledMs } = report;
   return withDefined({ seq: job.seq, message: job.messages.indexOf(message), lane, attempt, outcome }, { ackCode, reason, latencyMs, retryInMs, throttledMs });
 }

@@ -1,4 +1,3 @@
-import type { OutboundMessage } from '../../mapping/profile.js';
 import type { Charset } from '../../hl7/charset.js';
 import type { Framing } from '../../transport/mllp-framing.js';
 import type { ConnectionHabits } from '../../transport/connection-habits.js';
@@ -7,7 +6,7 @@ import type { TlsFileSettings } from '../../transport/tls-files.js';
 import type { ConnectionInfo, IgnoredReason, LateAnswer } from '../../transport/mllp-client.js';
 import type { EnhancedAckMode } from '../../hl7/ack-mode.js';
 import type { OutcomePolicy, RetrySettings } from '../policy.js';
-import type { AttemptReport, JobResult } from '../job.js';
+import type { AttemptReport, Job, JobResult } from '../job.js';
 
 /**
  * The messages between a subscription (main thread) and its delivery thread. Everything
@@ -35,22 +34,9 @@ export interface DeliveryStreamSettings {
   enhanced?: { mode: EnhancedAckMode; applicationAckTimeoutMs: number };
 }
 
-/** An event to deliver, as handed to the thread. `seq` names it in both directions. */
-export interface WireJob {
-  seq: number;
-  eventId: string;
-  messages: readonly OutboundMessage[];
-  laneKey: string;
-  barrier: boolean;
-  receivedAt: number;
-  /** The broker connection generation of its AMQP delivery (see `live-generation`). */
-  generation: number;
-  /** The broker marked it redelivered: ask `already-accepted` before sending it. */
-  redelivered: boolean;
-}
-
 export type ToThread =
-  | { type: 'submit'; job: WireJob }
+  /** An event to deliver (src/delivery/job.ts): its `seq` names it in both directions. */
+  | { type: 'submit'; job: Job }
   /** The broker connection whose deliveries can still be settled; none while disconnected. */
   | { type: 'live-generation'; generation: number | null }
   | { type: 'already-accepted'; seq: number; result: JobResult | null }

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { DeliveryStream, type ThreadedJob } from '../../../src/delivery/thread/delivery-stream.js';
+import { DeliveryStream } from '../../../src/delivery/thread/delivery-stream.js';
 import { DeliveryThread } from '../../../src/delivery/thread/delivery-thread.js';
 import { laneIndex } from '../../../src/delivery/ordered-dispatcher.js';
 import { DEFAULT_POLICY } from '../../../src/delivery/policy.js';
-import type { AttemptReport, JobResult } from '../../../src/delivery/job.js';
+import type { AttemptReport, Job, JobResult } from '../../../src/delivery/job.js';
 import { ScriptedReceiver, type Behaviour } from '../../helpers/scripted-receiver.js';
 import { closedPort } from '../../helpers/subscriptions.js';
 import { waitFor } from '../../helpers/wait.js';
@@ -14,18 +14,16 @@ import { waitFor } from '../../helpers/wait.js';
  * rest of the suite covers that path.)
  */
 
-interface Job extends ThreadedJob {
-  readonly patient: number;
-}
-
 let counter = 0;
+const laneKeyOf = (patient: number) => `urn:oid:1.2.3|P${patient}`;
 function job(patient: number, options: { redelivered?: boolean; generation?: number } = {}): Job {
-  const id = `ds-${process.pid}-${++counter}`;
+  const seq = ++counter;
+  const id = `ds-${process.pid}-${seq}`;
   return {
+    seq,
     eventId: id,
-    patient,
     messages: [{ trigger: 'A08', controlId: id, text: `MSH|^~\\&|APP|FAC|RCV|RFAC|20260315143022||ADT^A08^ADT_A01|${id}|P|2.5\rEVN|A08|20260315143022\r` }],
-    laneKey: `urn:oid:1.2.3|P${patient}`,
+    laneKey: laneKeyOf(patient),
     barrier: false,
     receivedAt: Date.now(),
     generation: options.generation ?? 1,
@@ -46,11 +44,11 @@ async function setup(
   const receiver = await ScriptedReceiver.start(options.behaviour);
   cleanups.push(() => receiver.close());
   const settled: Array<{ job: Job; result: JobResult }> = [];
-  const attempts: Array<AttemptReport<Job>> = [];
+  const attempts: AttemptReport[] = [];
   const dropped: Job[] = [];
   const abandoned: Job[] = [];
   const connected: number[] = [];
-  const stream = new DeliveryStream<Job>({
+  const stream = new DeliveryStream({
     settings: {
       subscription: 'delivery-stream-test',
       lanes,
@@ -100,7 +98,7 @@ describe('DeliveryStream on a delivery thread (lanes > 1)', () => {
     const received = receiver.controlIds();
     expect(received).toHaveLength(200);
     for (let patient = 0; patient < 20; patient++) {
-      const ids = jobs.filter((j) => j.patient === patient).map((j) => j.eventId);
+      const ids = jobs.filter((j) => j.laneKey === laneKeyOf(patient)).map((j) => j.eventId);
       expect(received.filter((id) => ids.includes(id))).toEqual(ids);
     }
     expect(new Set(connected)).toEqual(new Set(jobs.map((j) => laneIndex(j.laneKey, 4))));
@@ -114,7 +112,7 @@ describe('DeliveryStream on a delivery thread (lanes > 1)', () => {
     const stale = job(2, { generation: 1 });
     stream.setLiveGeneration(2);
     stream.submit(stale);
-    const redelivered = { ...earlier, generation: 2, redelivered: true };
+    const redelivered: Job = { ...earlier, seq: ++counter, generation: 2, redelivered: true };
     const fresh = job(3, { generation: 2, redelivered: true });
     stream.submit(redelivered);
     stream.submit(fresh);

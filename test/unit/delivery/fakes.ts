@@ -1,4 +1,4 @@
-import type { DeliveryJob, AttemptReport, JobResult, StreamListener } from '../../../src/delivery/job.js';
+import type { AttemptReport, Job, JobChecks, JobResult, StreamListener } from '../../../src/delivery/job.js';
 import type { OutboundMessage, Trigger } from '../../../src/mapping/profile.js';
 import type { ApplicationAnswer, MllpSender, SendResult } from '../../../src/transport/mllp-client.js';
 import { encodeFrame } from '../../../src/transport/mllp-framing.js';
@@ -85,56 +85,73 @@ export function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => voi
   return { promise, resolve };
 }
 
-export interface TestJob extends DeliveryJob {
-  live: boolean;
+/**
+ * The lanes' checks, as a test sets them: a job is live unless its event id is in `stale`;
+ * a redelivered job's earlier result comes from `accepted` (none when absent); `asks` records
+ * the event ids asked about, in order.
+ */
+export class FakeChecks implements JobChecks {
+  readonly stale = new Set<string>();
+  readonly accepted = new Map<string, () => JobResult | undefined>();
+  readonly asks: string[] = [];
+
+  isLive(job: Job): boolean {
+    return !this.stale.has(job.eventId);
+  }
+
+  alreadyAccepted(job: Job): JobResult | undefined {
+    this.asks.push(job.eventId);
+    return this.accepted.get(job.eventId)?.();
+  }
 }
 
 let jobCounter = 0;
 
 /** A job with `messages` messages whose control ids are `<id>-0`, `<id>-1`, ... */
-export function testJob(options: { id?: string; key?: string; barrier?: boolean; messages?: number; trigger?: Trigger } = {}): TestJob {
-  const id = options.id ?? `job-${++jobCounter}`;
+export function testJob(options: { id?: string; key?: string; barrier?: boolean; messages?: number; trigger?: Trigger; generation?: number; redelivered?: boolean } = {}): Job {
+  const seq = ++jobCounter;
+  const id = options.id ?? `job-${seq}`;
   const trigger = options.trigger ?? (options.barrier ? 'A40' : 'A01');
   const messages: OutboundMessage[] = Array.from({ length: options.messages ?? 1 }, (_, index) => ({
     trigger,
     controlId: `${id}-${index}`,
     text: `MSH|^~\\&|APP|FAC|||20260315143022||ADT^${trigger}^ADT_A01|${id}-${index}|P|2.5\rEVN||20260315143022\r`,
   }));
-  const job: TestJob = {
+  return {
+    seq,
     eventId: id,
     messages,
     laneKey: options.key ?? 'urn:oid:1|PAT-1',
     barrier: options.barrier ?? false,
     receivedAt: Date.now(),
-    live: true,
-    isLive: () => job.live,
+    generation: options.generation ?? 1,
+    redelivered: options.redelivered ?? false,
   };
-  return job;
 }
 
-export function frameOf(job: DeliveryJob, index = 0): Buffer {
+export function frameOf(job: Job, index = 0): Buffer {
   return encodeFrame(job.messages[index]!.text);
 }
 
 /** Records what the stream reports, and lets a test wait for it. */
-export class RecordingListener<J extends DeliveryJob = TestJob> implements StreamListener<J> {
-  readonly settledJobs: Array<{ job: J; result: JobResult }> = [];
-  readonly abandonedJobs: J[] = [];
-  readonly attempts: Array<AttemptReport<J>> = [];
+export class RecordingListener implements StreamListener {
+  readonly settledJobs: Array<{ job: Job; result: JobResult }> = [];
+  readonly abandonedJobs: Job[] = [];
+  readonly attempts: AttemptReport[] = [];
   /** Every report in order, for sequence assertions. */
   readonly events: string[] = [];
 
-  settled(job: J, result: JobResult): void {
+  settled(job: Job, result: JobResult): void {
     this.settledJobs.push({ job, result });
     this.events.push(`settled ${job.eventId} ${result.outcome}`);
   }
 
-  abandoned(job: J): void {
+  abandoned(job: Job): void {
     this.abandonedJobs.push(job);
     this.events.push(`abandoned ${job.eventId}`);
   }
 
-  attempted(report: AttemptReport<J>): void {
+  attempted(report: AttemptReport): void {
     this.attempts.push(report);
     this.events.push(`attempt ${report.message.controlId} ${report.outcome}`);
   }

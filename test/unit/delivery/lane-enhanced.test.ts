@@ -3,7 +3,7 @@ import { Lane } from '../../../src/delivery/lane.js';
 import { DEFAULT_POLICY, type OutcomePolicy, type RetrySettings } from '../../../src/delivery/policy.js';
 import { ReceiverGate } from '../../../src/delivery/receiver-gate.js';
 import type { ApplicationAnswer } from '../../../src/transport/mllp-client.js';
-import { ack, applicationAck, committed, deferred, FakeSender, RecordingListener, testJob, until, type Script, type TestJob } from './fakes.js';
+import { ack, applicationAck, committed, deferred, FakeChecks, FakeSender, RecordingListener, testJob, until, type Script } from './fakes.js';
 
 /**
  * The lane in enhanced acknowledgment mode: a CA lets the next job go out, each job is
@@ -16,7 +16,7 @@ function makeLane(script: Script, policy: OutcomePolicy = DEFAULT_POLICY) {
   const sender = new FakeSender(script);
   const listener = new RecordingListener();
   const done: string[] = [];
-  const lane = new Lane<TestJob>({ index: 0, sender, policy, retry: FAST, gate: new ReceiverGate(), listener, onJobDone: (job) => done.push(job.eventId), random: () => 0.5 });
+  const lane = new Lane({ index: 0, sender, policy, retry: FAST, gate: new ReceiverGate(), listener, checks: new FakeChecks(), onJobDone: (job) => done.push(job.eventId), random: () => 0.5 });
   return { lane, sender, listener, done };
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LaneServer } from '../../../src/delivery/thread/lane-server.js';
-import type { DeliveryStreamSettings, FromThread, ToThread, WireJob } from '../../../src/delivery/thread/protocol.js';
+import type { DeliveryStreamSettings, FromThread, ToThread } from '../../../src/delivery/thread/protocol.js';
 import { DEFAULT_POLICY } from '../../../src/delivery/policy.js';
 import { ack, FakeSender, testJob, until } from './fakes.js';
 
@@ -15,20 +15,6 @@ const SETTINGS: DeliveryStreamSettings = {
   ackTimeoutMs: 1000,
 };
 
-let seq = 0;
-function wireJob(options: { generation?: number; redelivered?: boolean; key?: string } = {}): WireJob {
-  const job = testJob(options.key ? { key: options.key } : {});
-  return {
-    seq: ++seq,
-    eventId: job.eventId,
-    messages: [...job.messages],
-    laneKey: job.laneKey,
-    barrier: false,
-    receivedAt: Date.now(),
-    generation: options.generation ?? 1,
-    redelivered: options.redelivered ?? false,
-  };
-}
 
 /** A LaneServer on fake senders; what it posts is collected in order, batch by batch. */
 function makeServer() {
@@ -57,7 +43,7 @@ function makeServer() {
 describe('LaneServer (the delivery thread\'s side)', () => {
   it('sends jobs of the live generation and reports each attempt, then its settlement, by seq', async () => {
     const { send, ofType, senders } = makeServer();
-    const jobs = [wireJob(), wireJob()];
+    const jobs = [testJob(), testJob()];
     send({ type: 'live-generation', generation: 1 }, ...jobs.map((job) => ({ type: 'submit' as const, job })));
     await until(() => ofType('settled').length === 2);
     expect(ofType('settled').map((m) => [m.seq, m.result.outcome, m.result.controlId])).toEqual(jobs.map((job) => [job.seq, 'accepted', job.messages[0]!.controlId]));
@@ -67,7 +53,7 @@ describe('LaneServer (the delivery thread\'s side)', () => {
 
   it('drops, unsent, a job whose broker connection is no longer live', async () => {
     const { send, ofType, senders } = makeServer();
-    const stale = wireJob({ generation: 1 });
+    const stale = testJob({ generation: 1 });
     send({ type: 'live-generation', generation: 2 }, { type: 'submit', job: stale });
     await until(() => ofType('dropped').length === 1);
     expect(ofType('dropped')[0]!.seq).toBe(stale.seq);
@@ -77,7 +63,7 @@ describe('LaneServer (the delivery thread\'s side)', () => {
 
   it('asks about a redelivered job when it reaches the front of its lane, and settles it with the answer', async () => {
     const { send, ofType, senders } = makeServer();
-    const copy = wireJob({ redelivered: true });
+    const copy = testJob({ redelivered: true });
     send({ type: 'live-generation', generation: 1 }, { type: 'submit', job: copy });
     await until(() => ofType('ask-accepted').length === 1);
     expect(ofType('ask-accepted')[0]!.seq).toBe(copy.seq);
@@ -91,7 +77,7 @@ describe('LaneServer (the delivery thread\'s side)', () => {
 
   it('sends a redelivered job when the main thread knows no earlier acceptance', async () => {
     const { send, ofType, senders } = makeServer();
-    const copy = wireJob({ redelivered: true });
+    const copy = testJob({ redelivered: true });
     send({ type: 'live-generation', generation: 1 }, { type: 'submit', job: copy });
     await until(() => ofType('ask-accepted').length === 1);
     send({ type: 'already-accepted', seq: copy.seq, result: null });
@@ -101,7 +87,7 @@ describe('LaneServer (the delivery thread\'s side)', () => {
 
   it('posts "stopped" last, after everything it reports about the jobs', async () => {
     const { send, posted, ofType } = makeServer();
-    send({ type: 'live-generation', generation: 1 }, { type: 'submit', job: wireJob() }, { type: 'submit', job: wireJob() }, { type: 'stop', graceMs: 1000 });
+    send({ type: 'live-generation', generation: 1 }, { type: 'submit', job: testJob() }, { type: 'submit', job: testJob() }, { type: 'stop', graceMs: 1000 });
     await until(() => ofType('stopped').length === 1);
     expect(posted.at(-1)).toEqual({ type: 'stopped' });
     expect(ofType('settled').length + ofType('abandoned').length).toBe(2);
@@ -109,7 +95,7 @@ describe('LaneServer (the delivery thread\'s side)', () => {
 
   it('posts what one turn produced as one batch', async () => {
     const { send, batches, ofType } = makeServer();
-    send({ type: 'live-generation', generation: 1 }, { type: 'submit', job: wireJob() });
+    send({ type: 'live-generation', generation: 1 }, { type: 'submit', job: testJob() });
     await until(() => ofType('settled').length === 1);
     // The ACK's turn: the attempt and the settlement leave together.
     expect(batches.at(-1)).toBeGreaterThanOrEqual(2);

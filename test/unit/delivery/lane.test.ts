@@ -2,25 +2,27 @@ import { describe, expect, it } from 'vitest';
 import { Lane } from '../../../src/delivery/lane.js';
 import { DEFAULT_POLICY, type OutcomePolicy, type RetrySettings } from '../../../src/delivery/policy.js';
 import { ReceiverGate } from '../../../src/delivery/receiver-gate.js';
-import { ack, deferred, FakeSender, frameOf, invalidAck, RecordingListener, testJob, uncertain, unreachable, until, type Script, type TestJob } from './fakes.js';
+import { ack, deferred, FakeChecks, FakeSender, frameOf, invalidAck, RecordingListener, testJob, uncertain, unreachable, until, type Script } from './fakes.js';
 
 const FAST: RetrySettings = { initialDelayMs: 1, maxDelayMs: 4, maxAttempts: 3 };
 
 function makeLane(script: Script, options: { retry?: RetrySettings; policy?: OutcomePolicy; gate?: ReceiverGate; index?: number } = {}) {
   const sender = new FakeSender(script);
   const listener = new RecordingListener();
+  const checks = new FakeChecks();
   const done: string[] = [];
-  const lane = new Lane<TestJob>({
+  const lane = new Lane({
     index: options.index ?? 0,
     sender,
     policy: options.policy ?? DEFAULT_POLICY,
     retry: options.retry ?? FAST,
     gate: options.gate ?? new ReceiverGate(),
     listener,
+    checks,
     onJobDone: (job) => done.push(job.eventId),
     random: () => 0.5,
   });
-  return { lane, sender, listener, done };
+  return { lane, sender, listener, done, checks };
 }
 
 describe('Lane: one ordered stream', () => {
@@ -168,9 +170,9 @@ describe('Lane: one ordered stream', () => {
 
 describe('Lane: stale jobs', () => {
   it('drops a job whose AMQP delivery went stale before it was sent: neither settled nor abandoned', async () => {
-    const { lane, sender, listener, done } = makeLane((id) => ack('AA', id));
+    const { lane, sender, listener, done, checks } = makeLane((id) => ack('AA', id));
     const stale = testJob({ id: 's' });
-    stale.live = false;
+    checks.stale.add('s');
     lane.enqueue(stale);
     lane.enqueue(testJob({ id: 'b' }));
     await until(() => done.length === 2);
@@ -182,9 +184,9 @@ describe('Lane: stale jobs', () => {
 
   it('stops retrying a job that goes stale between attempts (the broker redelivers it)', async () => {
     const job = testJob({ id: 'a' });
-    const { lane, sender, listener, done } = makeLane((id) => {
+    const { lane, sender, listener, done, checks } = makeLane((id) => {
       if (id !== 'a-0') return ack('AA', id);
-      job.live = false;
+      checks.stale.add('a');
       return ack('AR', id);
     });
     lane.enqueue(job);
@@ -197,8 +199,8 @@ describe('Lane: stale jobs', () => {
   it('releases the receiver gate when the job holding it goes stale', async () => {
     const gate = new ReceiverGate();
     const job = testJob({ id: 'a' });
-    const { lane, done } = makeLane(() => {
-      job.live = false;
+    const { lane, done, checks } = makeLane(() => {
+      checks.stale.add('a');
       return unreachable();
     }, { gate, index: 0 });
     lane.enqueue(job);
@@ -209,18 +211,18 @@ describe('Lane: stale jobs', () => {
 });
 
 describe('Lane: redelivered events already accepted', () => {
-  it('settles a job with the earlier result, without sending, when alreadyAccepted() has one; asked only at the front of the lane', async () => {
+  it('settles a job with the earlier result, without sending, when the already-accepted check has one; asked only at the front of the lane', async () => {
     const answer = deferred<ReturnType<typeof ack>>();
-    const { lane, sender, listener } = makeLane((id) => (id === 'first-0' ? answer.promise : ack('AA', id)));
+    const { lane, sender, listener, checks } = makeLane((id) => (id === 'first-0' ? answer.promise : ack('AA', id)));
     let accepted: { controlId: string } | undefined;
     const asked: string[] = [];
-    const redelivered = testJob({ id: 'again' });
-    redelivered.alreadyAccepted = () => {
+    const redelivered = testJob({ id: 'again', redelivered: true });
+    checks.accepted.set('again', () => {
       asked.push(accepted ? 'known' : 'unknown');
       return accepted ? { outcome: 'accepted', action: 'ack', attempts: 1, uncertainSends: 0, controlId: accepted.controlId, trigger: 'A01', ackCode: 'AA' } : undefined;
-    };
-    const fresh = testJob({ id: 'fresh' });
-    fresh.alreadyAccepted = () => undefined;
+    });
+    const fresh = testJob({ id: 'fresh', redelivered: true });
+    checks.accepted.set('fresh', () => undefined);
     lane.enqueue(testJob({ id: 'first' }));
     lane.enqueue(redelivered);
     lane.enqueue(fresh);
@@ -231,6 +233,8 @@ describe('Lane: redelivered events already accepted', () => {
     answer.resolve(ack('AA', 'first-0'));
     await until(() => listener.settledJobs.length === 3);
     expect(asked).toEqual(['known']);
+    // Only redelivered jobs are asked about.
+    expect(checks.asks).toEqual(['again', 'fresh']);
     expect(sender.sentControlIds()).toEqual(['first-0', 'fresh-0']);
     expect(listener.resultOf('again')).toMatchObject({ outcome: 'accepted', action: 'ack', attempts: 1, controlId: 'again-0', ackCode: 'AA' });
     expect(listener.settledIds()).toEqual(['first', 'again', 'fresh']);

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { laneIndex, OrderedDispatcher } from '../../../src/delivery/ordered-dispatcher.js';
 import { DEFAULT_POLICY, type RetrySettings } from '../../../src/delivery/policy.js';
 import type { SendResult } from '../../../src/transport/mllp-client.js';
-import { ack, deferred, FakeSender, RecordingListener, testJob, unreachable, until, type Script, type TestJob } from './fakes.js';
+import type { Job } from '../../../src/delivery/job.js';
+import { ack, deferred, FakeChecks, FakeSender, RecordingListener, testJob, unreachable, until, type Script } from './fakes.js';
 
 const FAST: RetrySettings = { initialDelayMs: 1, maxDelayMs: 4, maxAttempts: 3 };
 
@@ -20,7 +21,8 @@ function keysForLanes(lanes: number): string[] {
 function makeDispatcher(lanes: number, script: (lane: number) => Script) {
   const senders: FakeSender[] = [];
   const listener = new RecordingListener();
-  const dispatcher = new OrderedDispatcher<TestJob>({
+  const checks = new FakeChecks();
+  const dispatcher = new OrderedDispatcher({
     lanes,
     createSender: (lane) => {
       const sender = new FakeSender(script(lane));
@@ -30,9 +32,10 @@ function makeDispatcher(lanes: number, script: (lane: number) => Script) {
     policy: DEFAULT_POLICY,
     retry: FAST,
     listener,
+    checks,
     random: () => 0.5,
   });
-  return { dispatcher, senders, listener };
+  return { dispatcher, senders, listener, checks };
 }
 
 describe('laneIndex', () => {
@@ -65,7 +68,7 @@ describe('OrderedDispatcher', () => {
       log.push(id);
       return id === 'p0-1-0' ? slow.promise : ack('AA', id);
     });
-    const jobs: TestJob[] = [];
+    const jobs: Job[] = [];
     for (let round = 1; round <= 3; round++) {
       for (let patient = 0; patient < 3; patient++) jobs.push(testJob({ id: `p${patient}-${round}`, key: keys[patient]! }));
     }
@@ -170,8 +173,8 @@ describe('OrderedDispatcher', () => {
   it('opens the gate when the probing lane\'s job goes stale', async () => {
     const keys = keysForLanes(2);
     const probe = testJob({ id: 'a', key: keys[0]! });
-    const { dispatcher, senders, listener } = makeDispatcher(2, (lane) => (id, attempt) => {
-      if (lane === 0 && attempt >= 3) probe.live = false;
+    const { dispatcher, senders, listener, checks } = makeDispatcher(2, (lane) => (id, attempt) => {
+      if (lane === 0 && attempt >= 3) checks.stale.add(probe.eventId);
       return lane === 0 ? unreachable() : ack('AA', id);
     });
     dispatcher.submit(probe);

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import type { AttemptReport, StreamJob } from '../../../src/delivery/job.js';
+import type { AttemptReport, Job } from '../../../src/delivery/job.js';
 import type { SendOutcome } from '../../../src/delivery/outcomes.js';
 import { DispatcherMetrics } from '../../../src/observability/metrics.js';
 import { SubscriptionTelemetry } from '../../../src/runner/subscription-telemetry.js';
 import type { Settlement } from '../../../src/runner/settler.js';
 import { capturingLogger } from '../../helpers/capturing-logger.js';
 
-const job: StreamJob = { eventId: 'evt-1', messages: [{ trigger: 'A01', controlId: 'CTRL-1', text: 'MSH|...' }], laneKey: 'k', barrier: false, receivedAt: 0 };
+const job: Job = { seq: 1, eventId: 'evt-1', messages: [{ trigger: 'A01', controlId: 'CTRL-1', text: 'MSH|...' }], laneKey: 'k', barrier: false, receivedAt: 0, generation: 1, redelivered: false };
 
-function report(outcome: SendOutcome, extra: Partial<AttemptReport<StreamJob>> = {}): AttemptReport<StreamJob> {
+function report(outcome: SendOutcome, extra: Partial<AttemptReport> = {}): AttemptReport {
   return { job, message: job.messages[0]!, lane: 0, attempt: 1, outcome, ...extra };
 }
 
