@@ -10,7 +10,7 @@ import type { SubscriptionStatus } from '../../src/runner/subscription-runner.js
  * stopping a daemon process at the end of a test.
  */
 
-/** The receipt body as published to `mllp.receipts` (CONTRACT.md section 5). */
+/** The receipt body as published to `mllp.receipts` (README "Delivery and outcomes"). */
 export interface ReceiptBody {
   eventId: string | null;
   subscription: string;

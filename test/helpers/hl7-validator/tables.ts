@@ -45,8 +45,8 @@ export const CODES_INTRODUCED: readonly CodeIntroduced[] = [
   ...introduced(200, '2.6', ['K']),
   ...introduced(200, '2.7', ['TEMP']),
   // 0201 telecommunication use: PRS (personal) "added v2.6"
-  // (https://hl7.org/fhir/DSTU1/v2/0201/v2-0201.json.html). Issue 12 and HL7-OUTBOUND.md
-  // say 2.7; the published table history says 2.6, so 2.6 is accepted (docs/CONFORMANCE.md).
+  // (https://hl7.org/fhir/DSTU1/v2/0201/v2-0201.json.html). Issue 12
+  // says 2.7; the published table history says 2.6, so 2.6 is accepted (docs/CONFORMANCE.md).
   ...introduced(201, '2.6', ['PRS']),
   // 0202 telecommunication equipment: TDD, TTY "added v2.5"; SAT "added v2.6".
   ...introduced(202, '2.5', ['TDD', 'TTY']),
@@ -63,8 +63,7 @@ export const CODES_INTRODUCED: readonly CodeIntroduced[] = [
  * https://hl7.org/fhir/DSTU1/v2/0211/index.html, https://hl7.org/fhir/R4/v2/0211/):
  * `ASCII`, `8859/1`..`8859/9`, `ISO IR14`, `ISO IR87`, `ISO IR159`, `UNICODE` added v2.3;
  * `BIG-5`, `CNS 11643-1992`, `GB 18030-2000`, `KS X 1001`, `UNICODE UTF-8`,
- * `UNICODE UTF-16`, `UNICODE UTF-32` added v2.5; `8859/15` added v2.6. HL7-OUTBOUND.md
- * ("`UNICODE UTF-8` from 2.5 on") agrees. There is no code for Windows-1252 in any version.
+ * `UNICODE UTF-16`, `UNICODE UTF-32` added v2.5; `8859/15` added v2.6. There is no code for Windows-1252 in any version.
  */
 const CHARSETS_2_3 = [
   'ASCII',

@@ -32,13 +32,13 @@ const configFile = write('render.json', {
   ],
 });
 
-/** Renders in Europe/Berlin so MSH-7 matches the example in HL7-OUTBOUND.md (+0100 in March). */
+/** Renders in Europe/Berlin so MSH-7 matches the example A01 (+0100 in March). */
 function render(event: string, subscription: string, now: string) {
   return runCli(['render', event, '--config', configFile, '--subscription', subscription, '--now', now], { env: { TZ: 'Europe/Berlin' } });
 }
 
 describe('mllp-dispatcher render', () => {
-  it('prints the A01 for a create event, one segment per line (HL7-OUTBOUND.md example)', async () => {
+  it('prints the A01 for a create event, one segment per line (the example A01)', async () => {
     const result = await render(example('01-create.json'), 'pix-feed', '2026-03-15T13:30:22Z');
     expect(result.code).toBe(0);
     expect(result.stderr).toBe('');

@@ -9,7 +9,7 @@ import { configFor, InProcessDaemon, subscriptionEntry } from '../../helpers/dae
 import { waitFor } from '../../helpers/wait.js';
 
 /**
- * What the daemon does with each kind of answer (CONTRACT.md section 5): AE, AR, garbage,
+ * What the daemon does with each kind of answer (README "Delivery and outcomes"): AE, AR, garbage,
  * a wrong MSA-2, and per-subscription policy overrides. Real broker, real sockets.
  * Subscriptions use retry.maxAttempts 3 (test/helpers/daemon.ts).
  */

@@ -5,7 +5,7 @@ import { ScriptedReceiver } from '../../helpers/scripted-receiver.js';
 import { Cleanups, receiptOf, settleLineOf, startDelivery, takeDeadLetters, unackedAfterStop, waitReceipts } from '../../helpers/delivery.js';
 
 /**
- * Bad input (CONTRACT.md section 2): each is dead-lettered at once as invalid-event with a
+ * Bad input (README "Producing events"): each is dead-lettered at once as invalid-event with a
  * precise reason, never blocks the queue, and the good event behind it is still delivered.
  */
 

@@ -15,7 +15,7 @@ import {
 } from '../../helpers/delivery.js';
 import { waitFor } from '../../helpers/wait.js';
 
-/** Ordering (CONTRACT.md section 5): a retry never lets a later message overtake; a merge's A40s go out in order. */
+/** Ordering (README "Delivery and outcomes"): a retry never lets a later message overtake; a merge's A40s go out in order. */
 
 const cleanups = new Cleanups();
 afterEach(() => cleanups.run());

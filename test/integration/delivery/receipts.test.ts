@@ -5,7 +5,7 @@ import { ScriptedReceiver } from '../../helpers/scripted-receiver.js';
 import { Cleanups, receiptOf, startDelivery, takeDeadLetters, unackedAfterStop, waitReceipts } from '../../helpers/delivery.js';
 import { waitFor } from '../../helpers/wait.js';
 
-/** Receipts (ACK tracking, CONTRACT.md section 5): one per event on `mllp.receipts`, key `<subscription>.<outcome>`. */
+/** Receipts (ACK tracking, README "Delivery and outcomes"): one per event on `mllp.receipts`, key `<subscription>.<outcome>`. */
 
 const cleanups = new Cleanups();
 afterEach(() => cleanups.run());

@@ -7,7 +7,7 @@ const RETRY: RetrySettings = { initialDelayMs: 100, maxDelayMs: 1_000, maxAttemp
 const half = () => 0.5;
 
 describe('outcome table', () => {
-  it('names every outcome class of CONTRACT.md section 5', () => {
+  it('names every outcome class of the README', () => {
     expect([...OUTCOMES].sort()).toEqual(
       [
         'accepted',
@@ -50,7 +50,7 @@ describe('outcome table', () => {
 });
 
 describe('default policy', () => {
-  it('is the table of CONTRACT.md section 5', () => {
+  it('is the outcome table of the README', () => {
     expect(DEFAULT_POLICY).toEqual({
       'application-error': 'dead-letter',
       rejected: 'retry',

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createEventDecoder, type DecodeResult } from '../../../src/event/decode-event.js';
 
 /**
- * Bad input (CONTRACT.md section 2): every way an event can be refused gets a precise
+ * Bad input (README "Producing events"): every way an event can be refused gets a precise
  * reason, and no reason ever quotes a value from the event (it goes to logs and to the
  * dead letter's x-mllp-reason header).
  */

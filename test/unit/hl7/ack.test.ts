@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { isAcceptCode, isErrorCode, isRejectCode, parseAck } from '../../../src/hl7/ack.js';
 import { buildAck, readHeader } from '../../../src/hl7/build-ack.js';
 
-/** Public sample messages (HL7-OUTBOUND.md: "shared/reference/"), CR-separated as on the wire. */
+/** Public sample messages (public HL7 samples, copied into the test), CR-separated as on the wire. */
 const REFERENCE_DIR = '/work/shared/reference';
 const referenceMessages = readdirSync(REFERENCE_DIR)
   .filter((name) => name.endsWith('.hl7'))

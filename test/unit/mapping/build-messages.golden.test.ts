@@ -57,8 +57,9 @@ describe('buildMessages golden files', () => {
 });
 
 /**
- * HL7-OUTBOUND.md's two examples, copied verbatim (one segment per line there). Our MSH-10
- * is derived from the event id, so it differs from the doc's: everything else must match
+ * The two example messages of the project's outbound rules (the A01 and A40 that
+ * docs/CODE-MAPPINGS.md describes), copied verbatim, one segment per line. Our MSH-10 is
+ * derived from the event id, so it differs from the example's: everything else must match
  * exactly, and MSH-10 is checked for its shape.
  */
 const DOC_EXAMPLE_A01 = `MSH|^~\\&|ACME_EHR|ACME_HOSP|PIX_MGR|REGION_HIE|20260315143022+0100||ADT^A01^ADT_A01|K7Q2M9X4TB1C8D3E5F6G|P|2.5
@@ -81,7 +82,7 @@ function withoutControlId(segments: string[]): string[] {
   });
 }
 
-describe('HL7-OUTBOUND.md examples', () => {
+describe('the outbound rules\' example messages', () => {
   it('reproduces the A01 example (all but MSH-10)', () => {
     const result = buildMessages(loadEvent('create-anne'), acmeProfile(), MARCH_15);
     expect(result.kind).toBe('messages');

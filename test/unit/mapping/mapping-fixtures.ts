@@ -13,7 +13,7 @@ export function loadEvent(name: string): PatientEvent {
   return JSON.parse(readFileSync(root(`test/fixtures/events/${name}.json`), 'utf8')) as PatientEvent;
 }
 
-/** The profile of HL7-OUTBOUND.md's examples: ACME_EHR|ACME_HOSP -> PIX_MGR|REGION_HIE, v2.5, SendAs Client. */
+/** The profile of the example messages (docs/CODE-MAPPINGS.md): ACME_EHR|ACME_HOSP -> PIX_MGR|REGION_HIE, v2.5, SendAs Client. */
 export function acmeProfile(overrides: Partial<MappingProfile> = {}): MappingProfile {
   return {
     subscription: 'pix-feed',
@@ -40,9 +40,9 @@ export function triggers(overrides: Partial<TriggerTable>, base: TriggerTable = 
   return { ...base, ...overrides };
 }
 
-/** HL7-OUTBOUND.md example 1: 20260315143022+0100. */
+/** Example A01: 20260315143022+0100. */
 export const MARCH_15: BuildTime = { now: new Date('2026-03-15T13:30:22Z'), utcOffsetMinutes: 60 };
-/** HL7-OUTBOUND.md example 2: 20260405110000+0200. */
+/** Example A40: 20260405110000+0200. */
 export const APRIL_5: BuildTime = { now: new Date('2026-04-05T09:00:00Z'), utcOffsetMinutes: 120 };
 /** A zone west of UTC: 20260316080530-0500. */
 export const MARCH_16_EST: BuildTime = { now: new Date('2026-03-16T13:05:30Z'), utcOffsetMinutes: -300 };
