@@ -13,14 +13,20 @@ export interface Timeouts {
 }
 
 export function readTimeouts(sub: ObjectReader): Timeouts {
-  const timeouts = sub.child('timeouts');
-  const result: Timeouts = { connectMs: 5_000, ackMs: 10_000, applicationAckMs: 30_000 };
-  if (!timeouts) return result;
-  result.connectMs = timeouts.integer('connectMs', result.connectMs, 1);
-  result.ackMs = timeouts.integer('ackMs', result.ackMs, 1);
-  result.applicationAckMs = timeouts.integer('applicationAckMs', result.applicationAckMs, 1);
-  timeouts.rejectUnknownKeys();
-  return result;
+  return readPositiveIntegers(sub, 'timeouts', { connectMs: 5_000, ackMs: 10_000, applicationAckMs: 30_000 }).values;
+}
+
+/**
+ * A group of positive integers with defaults (`timeouts`, `retry`): each key read with its
+ * default, unknown keys reported. The group's reader comes back for checks across keys.
+ */
+function readPositiveIntegers<T extends Record<string, number>>(sub: ObjectReader, key: string, defaults: T): { values: T; reader?: ObjectReader } {
+  const reader = sub.child(key);
+  const values = { ...defaults };
+  if (!reader) return { values };
+  for (const name of Object.keys(defaults) as Array<keyof T & string>) values[name] = reader.integer(name, defaults[name] as number, 1) as T[keyof T & string];
+  reader.rejectUnknownKeys();
+  return { values, reader };
 }
 
 /**
@@ -41,15 +47,9 @@ export function readAcknowledgment(settings: ObjectReader | undefined): Enhanced
 }
 
 export function readRetry(sub: ObjectReader): RetrySettings {
-  const retry = sub.child('retry');
-  const result: RetrySettings = { initialDelayMs: 500, maxDelayMs: 60_000, maxAttempts: 10 };
-  if (!retry) return result;
-  result.initialDelayMs = retry.integer('initialDelayMs', result.initialDelayMs, 1);
-  result.maxDelayMs = retry.integer('maxDelayMs', result.maxDelayMs, 1);
-  result.maxAttempts = retry.integer('maxAttempts', result.maxAttempts, 1);
-  if (result.maxDelayMs < result.initialDelayMs) retry.problem('maxDelayMs', 'must be >= initialDelayMs');
-  retry.rejectUnknownKeys();
-  return result;
+  const { values, reader } = readPositiveIntegers(sub, 'retry', { initialDelayMs: 500, maxDelayMs: 60_000, maxAttempts: 10 });
+  if (values.maxDelayMs < values.initialDelayMs) reader?.problem('maxDelayMs', 'must be >= initialDelayMs');
+  return values;
 }
 
 export function readPolicy(sub: ObjectReader): OutcomePolicy {
