@@ -27,8 +27,11 @@ out.push('  /** Per message structure, its segments in order (groups flattened) 
 out.push('  readonly structures: Readonly<Record<string, ReadonlyArray<readonly [string, boolean]>>>;');
 out.push('}');
 out.push('');
-out.push('export const HL7_DEFINITIONS: Readonly<Record<Hl7Version, VersionDefinitions>> = {');
+// A version whose definitions equal an earlier one's (2.5.1 and 2.5 here) refers to them.
+const bodies = new Map();
+const entries = [];
 for (const version of VERSIONS) {
+  const body = [];
   const definitions = dictionary.definitions[version];
   const types = new Map();
   const visit = (type) => {
@@ -37,18 +40,17 @@ for (const version of VERSIONS) {
     types.set(type, definition.subfields.map((sub) => [sub.len ?? 0, sub.datatype]));
     for (const sub of definition.subfields) visit(sub.datatype);
   };
-  out.push(`  '${version}': {`);
-  out.push('    segments: {');
+  body.push('    segments: {');
   for (const name of SEGMENTS) {
     const fields = definitions.segments[name].fields.map((field) => [field.len ?? 0, field.datatype]);
     for (const [, type] of fields) visit(type);
-    out.push(`      ${name}: ${JSON.stringify(fields)},`);
+    body.push(`      ${name}: ${JSON.stringify(fields)},`);
   }
-  out.push('    },');
-  out.push('    types: {');
-  for (const [type, limits] of [...types].sort(([a], [b]) => a.localeCompare(b))) out.push(`      ${type}: ${JSON.stringify(limits)},`);
-  out.push('    },');
-  out.push('    structures: {');
+  body.push('    },');
+  body.push('    types: {');
+  for (const [type, limits] of [...types].sort(([a], [b]) => a.localeCompare(b))) body.push(`      ${type}: ${JSON.stringify(limits)},`);
+  body.push('    },');
+  body.push('    structures: {');
   for (const name of STRUCTURES) {
     const flat = [];
     // A segment is required when it and every group around it are required.
@@ -59,10 +61,18 @@ for (const version of VERSIONS) {
       }
     };
     walk(definitions.messages[name].segments, true);
-    out.push(`      ${name}: ${JSON.stringify(flat)},`);
+    body.push(`      ${name}: ${JSON.stringify(flat)},`);
   }
-  out.push('    },');
-  out.push('  },');
+  body.push('    },');
+  const text = body.join('\n');
+  const constant = `V${version.replaceAll('.', '_')}`;
+  if (bodies.has(text)) {
+    entries.push(`  '${version}': ${bodies.get(text)},`);
+  } else {
+    bodies.set(text, constant);
+    out.push(`const ${constant}: VersionDefinitions = {`, text, '};', '');
+    entries.push(`  '${version}': ${constant},`);
+  }
 }
-out.push('};');
+out.push('export const HL7_DEFINITIONS: Readonly<Record<Hl7Version, VersionDefinitions>> = {', ...entries, '};');
 writeFileSync(new URL('../src/hl7/hl7-definitions.ts', import.meta.url), out.join('\n').replaceAll('"', "'") + '\n');

@@ -10,8 +10,7 @@ export interface VersionDefinitions {
   readonly structures: Readonly<Record<string, ReadonlyArray<readonly [string, boolean]>>>;
 }
 
-export const HL7_DEFINITIONS: Readonly<Record<Hl7Version, VersionDefinitions>> = {
-  '2.3.1': {
+const V2_3_1: VersionDefinitions = {
     segments: {
       MSH: [[1,'ST'],[4,'ST'],[180,'HD'],[180,'HD'],[180,'HD'],[180,'HD'],[26,'TS'],[40,'ST'],[7,'MSG'],[20,'ST'],[3,'PT'],[60,'VID'],[15,'NM'],[180,'ST'],[2,'ID'],[2,'ID'],[2,'ID'],[16,'ID'],[60,'CE'],[20,'ID']],
       EVN: [[3,'ID'],[26,'TS'],[26,'TS'],[3,'IS'],[60,'XCN'],[26,'TS']],
@@ -43,8 +42,9 @@ export const HL7_DEFINITIONS: Readonly<Record<Hl7Version, VersionDefinitions>> =
       ADT_A38: [['MSH',true],['EVN',true],['PID',true],['PD1',false],['PV1',true],['PV2',false],['DB1',false],['OBX',false],['DG1',false],['DRG',true]],
       ADT_A39: [['MSH',true],['EVN',true],['PID',true],['PD1',false],['MRG',true],['PV1',false]],
     },
-  },
-  '2.4': {
+};
+
+const V2_4: VersionDefinitions = {
     segments: {
       MSH: [[1,'ST'],[4,'ST'],[180,'HD'],[180,'HD'],[180,'HD'],[180,'HD'],[26,'TS'],[40,'ST'],[15,'MSG'],[20,'ST'],[3,'PT'],[60,'VID'],[15,'NM'],[180,'ST'],[2,'ID'],[2,'ID'],[3,'ID'],[16,'ID'],[250,'CE'],[20,'ID'],[10,'ID']],
       EVN: [[3,'ID'],[26,'TS'],[26,'TS'],[3,'IS'],[250,'XCN'],[26,'TS'],[180,'HD']],
@@ -78,8 +78,9 @@ export const HL7_DEFINITIONS: Readonly<Record<Hl7Version, VersionDefinitions>> =
       ADT_A38: [['MSH',true],['EVN',true],['PID',true],['PD1',false],['PV1',true],['PV2',false],['DB1',false],['OBX',false],['DG1',false],['DRG',false]],
       ADT_A39: [['MSH',true],['EVN',true],['PID',true],['PD1',false],['MRG',true],['PV1',false]],
     },
-  },
-  '2.5': {
+};
+
+const V2_5: VersionDefinitions = {
     segments: {
       MSH: [[1,'ST'],[4,'ST'],[227,'HD'],[227,'HD'],[227,'HD'],[227,'HD'],[26,'TS'],[40,'ST'],[15,'MSG'],[20,'ST'],[3,'PT'],[60,'VID'],[15,'NM'],[180,'ST'],[2,'ID'],[2,'ID'],[3,'ID'],[16,'ID'],[250,'CE'],[20,'ID'],[427,'EI']],
       EVN: [[3,'ID'],[26,'TS'],[26,'TS'],[3,'IS'],[250,'XCN'],[26,'TS'],[241,'HD']],
@@ -115,45 +116,9 @@ export const HL7_DEFINITIONS: Readonly<Record<Hl7Version, VersionDefinitions>> =
       ADT_A38: [['MSH',true],['SFT',false],['EVN',true],['PID',true],['PD1',false],['PV1',true],['PV2',false],['DB1',false],['OBX',false],['DG1',false],['DRG',false]],
       ADT_A39: [['MSH',true],['SFT',false],['EVN',true],['PID',true],['PD1',false],['MRG',true],['PV1',false]],
     },
-  },
-  '2.5.1': {
-    segments: {
-      MSH: [[1,'ST'],[4,'ST'],[227,'HD'],[227,'HD'],[227,'HD'],[227,'HD'],[26,'TS'],[40,'ST'],[15,'MSG'],[20,'ST'],[3,'PT'],[60,'VID'],[15,'NM'],[180,'ST'],[2,'ID'],[2,'ID'],[3,'ID'],[16,'ID'],[250,'CE'],[20,'ID'],[427,'EI']],
-      EVN: [[3,'ID'],[26,'TS'],[26,'TS'],[3,'IS'],[250,'XCN'],[26,'TS'],[241,'HD']],
-      PID: [[4,'SI'],[20,'CX'],[250,'CX'],[20,'CX'],[250,'XPN'],[250,'XPN'],[26,'TS'],[1,'IS'],[250,'XPN'],[250,'CE'],[250,'XAD'],[4,'IS'],[250,'XTN'],[250,'XTN'],[250,'CE'],[250,'CE'],[250,'CE'],[250,'CX'],[16,'ST'],[25,'DLN'],[250,'CX'],[250,'CE'],[250,'ST'],[1,'ID'],[2,'NM'],[250,'CE'],[250,'CE'],[250,'CE'],[26,'TS'],[1,'ID'],[1,'ID'],[20,'IS'],[26,'TS'],[241,'HD'],[250,'CE'],[250,'CE'],[80,'ST'],[250,'CE'],[250,'CWE']],
-      PV1: [[4,'SI'],[1,'IS'],[80,'PL'],[2,'IS'],[250,'CX'],[80,'PL'],[250,'XCN'],[250,'XCN'],[250,'XCN'],[3,'IS'],[80,'PL'],[2,'IS'],[2,'IS'],[6,'IS'],[2,'IS'],[2,'IS'],[250,'XCN'],[2,'IS'],[250,'CX'],[50,'FC'],[2,'IS'],[2,'IS'],[2,'IS'],[2,'IS'],[8,'DT'],[12,'NM'],[3,'NM'],[2,'IS'],[4,'IS'],[8,'DT'],[10,'IS'],[12,'NM'],[12,'NM'],[1,'IS'],[8,'DT'],[3,'IS'],[47,'DLD'],[250,'CE'],[2,'IS'],[1,'IS'],[2,'IS'],[80,'PL'],[80,'PL'],[26,'TS'],[26,'TS'],[12,'NM'],[12,'NM'],[12,'NM'],[12,'NM'],[250,'CX'],[1,'IS'],[250,'XCN']],
-      MRG: [[250,'CX'],[250,'CX'],[250,'CX'],[250,'CX'],[250,'CX'],[250,'CX'],[250,'XPN']],
-    },
-    types: {
-      CE: [[20,'ST'],[199,'ST'],[20,'ID'],[20,'ST'],[199,'ST'],[20,'ID']],
-      CWE: [[20,'ST'],[199,'ST'],[20,'ID'],[20,'ST'],[199,'ST'],[20,'ID'],[10,'ST'],[10,'ST'],[199,'ST']],
-      CX: [[15,'ST'],[1,'ST'],[3,'ID'],[227,'HD'],[5,'ID'],[227,'HD'],[8,'DT'],[8,'DT'],[705,'CWE'],[705,'CWE']],
-      DLD: [[20,'IS'],[26,'TS']],
-      DLN: [[20,'ST'],[20,'IS'],[24,'DT']],
-      DR: [[26,'TS'],[26,'TS']],
-      EI: [[199,'ST'],[20,'IS'],[199,'ST'],[6,'ID']],
-      FC: [[20,'IS'],[26,'TS']],
-      FN: [[50,'ST'],[20,'ST'],[50,'ST'],[20,'ST'],[50,'ST']],
-      HD: [[20,'IS'],[199,'ST'],[6,'ID']],
-      MSG: [[3,'ID'],[3,'ID'],[7,'ID']],
-      PL: [[20,'IS'],[20,'IS'],[20,'IS'],[227,'HD'],[20,'IS'],[20,'IS'],[20,'IS'],[20,'IS'],[199,'ST'],[427,'EI'],[227,'HD']],
-      PT: [[1,'ID'],[1,'ID']],
-      SAD: [[120,'ST'],[50,'ST'],[12,'ST']],
-      TS: [[24,'DTM'],[1,'ID']],
-      VID: [[5,'ID'],[483,'CE'],[483,'CE']],
-      XAD: [[184,'SAD'],[120,'ST'],[50,'ST'],[50,'ST'],[12,'ST'],[3,'ID'],[3,'ID'],[50,'ST'],[20,'IS'],[20,'IS'],[1,'ID'],[53,'DR'],[26,'TS'],[26,'TS']],
-      XCN: [[15,'ST'],[194,'FN'],[30,'ST'],[30,'ST'],[20,'ST'],[20,'ST'],[5,'IS'],[4,'IS'],[227,'HD'],[1,'ID'],[1,'ST'],[3,'ID'],[5,'ID'],[227,'HD'],[1,'ID'],[483,'CE'],[53,'DR'],[1,'ID'],[26,'TS'],[26,'TS'],[199,'ST'],[705,'CWE'],[705,'CWE']],
-      XPN: [[194,'FN'],[30,'ST'],[30,'ST'],[20,'ST'],[20,'ST'],[6,'IS'],[1,'ID'],[1,'ID'],[483,'CE'],[53,'DR'],[1,'ID'],[26,'TS'],[26,'TS'],[199,'ST']],
-      XTN: [[199,'ST'],[3,'ID'],[8,'ID'],[199,'ST'],[3,'NM'],[4,'NM'],[9,'NM'],[5,'NM'],[199,'ST'],[4,'ST'],[6,'ST'],[199,'ST']],
-    },
-    structures: {
-      ADT_A01: [['MSH',true],['SFT',false],['EVN',true],['PID',true],['PD1',false],['ROL',false],['NK1',false],['PV1',true],['PV2',false],['ROL',false],['DB1',false],['OBX',false],['AL1',false],['DG1',false],['DRG',false],['PR1',false],['ROL',false],['GT1',false],['IN1',false],['IN2',false],['IN3',false],['ROL',false],['ACC',false],['UB1',false],['UB2',false],['PDA',false]],
-      ADT_A05: [['MSH',true],['SFT',false],['EVN',true],['PID',true],['PD1',false],['ROL',false],['NK1',false],['PV1',true],['PV2',false],['ROL',false],['DB1',false],['OBX',false],['AL1',false],['DG1',false],['DRG',false],['PR1',false],['ROL',false],['GT1',false],['IN1',false],['IN2',false],['IN3',false],['ROL',false],['ACC',false],['UB1',false],['UB2',false]],
-      ADT_A38: [['MSH',true],['SFT',false],['EVN',true],['PID',true],['PD1',false],['PV1',true],['PV2',false],['DB1',false],['OBX',false],['DG1',false],['DRG',false]],
-      ADT_A39: [['MSH',true],['SFT',false],['EVN',true],['PID',true],['PD1',false],['MRG',true],['PV1',false]],
-    },
-  },
-  '2.6': {
+};
+
+const V2_6: VersionDefinitions = {
     segments: {
       MSH: [[1,'ST'],[4,'ST'],[227,'HD'],[227,'HD'],[227,'HD'],[227,'HD'],[24,'DTM'],[40,'ST'],[15,'MSG'],[199,'ST'],[3,'PT'],[60,'VID'],[15,'NM'],[180,'ST'],[2,'ID'],[2,'ID'],[3,'ID'],[16,'ID'],[250,'CWE'],[20,'ID'],[427,'EI'],[567,'XON'],[567,'XON'],[227,'HD'],[227,'HD']],
       EVN: [[3,'ID'],[24,'DTM'],[24,'DTM'],[3,'IS'],[250,'XCN'],[24,'DTM'],[241,'HD']],
@@ -188,5 +153,12 @@ export const HL7_DEFINITIONS: Readonly<Record<Hl7Version, VersionDefinitions>> =
       ADT_A38: [['MSH',true],['SFT',false],['UAC',false],['EVN',true],['PID',true],['PD1',false],['PV1',true],['PV2',false],['DB1',false],['OBX',false],['DG1',false],['DRG',false]],
       ADT_A39: [['MSH',true],['SFT',false],['UAC',false],['EVN',true],['PID',true],['PD1',false],['MRG',true],['PV1',false]],
     },
-  },
+};
+
+export const HL7_DEFINITIONS: Readonly<Record<Hl7Version, VersionDefinitions>> = {
+  '2.3.1': V2_3_1,
+  '2.4': V2_4,
+  '2.5': V2_5,
+  '2.5.1': V2_5,
+  '2.6': V2_6,
 };
