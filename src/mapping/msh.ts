@@ -1,5 +1,6 @@
 import type { MappingProfile, Trigger } from './profile.js';
 import type { Charset } from '../hl7/charset.js';
+import { parseHl7Path, setAt, type Hl7Path } from './adapt/hl7-path.js';
 import { versionAtLeast, type Hl7Version } from '../hl7/versions.js';
 import { escapeHl7 } from '../hl7/escape.js';
 import { ENCODING_CHARACTERS, segment } from '../hl7/segment.js';
@@ -66,13 +67,12 @@ export function mshSegment(profile: MappingProfile, trigger: Trigger, sentAt: st
   ]);
 }
 
-const MSH_18 = 17; // index of MSH-18 in the `|`-split MSH segment (MSH-1 is the separator itself)
+const MSH_18 = parseHl7Path('MSH-18') as Hl7Path;
 
 /** `text` (a finished message) with MSH-18 set to `code`, an ASCII table 0211 code. */
 export function withCharacterSet(text: string, code: string): string {
   const end = text.indexOf('\r');
   const fields = text.slice(0, end).split('|');
-  while (fields.length <= MSH_18) fields.push('');
-  fields[MSH_18] = code;
+  setAt(fields, MSH_18, code);
   return fields.join('|') + text.slice(end);
 }

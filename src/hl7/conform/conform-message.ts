@@ -35,7 +35,6 @@ export type ConformResult =
   | { ok: true; text: string; truncated: readonly string[] }
   | { ok: false; reason: string };
 
-const NOT_CUT_TYPES = new Set(['CX', 'MSG']);
 /** Any surrogate: a cheap scan first, since most text has none (the lookbehind below is slow). */
 const SURROGATE = /[\uD800-\uDFFF]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -43,7 +42,7 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 export function conformMessage(text: string, options: ConformOptions): ConformResult {
   // UTF-8 holds every character except a lone surrogate (malformed UTF-16 from the event).
   const needsCharset = options.charset === 'UTF-8' ? SURROGATE.test(text) && LONE_SURROGATE.test(text) : !isAscii(text);
-  const rules = rulesFor(options.version, NOT_CUT_TYPES);
+  const rules = rulesFor(options.version);
   const truncate = options.lengths === 'truncate' && !messageFits(text, rules);
   if (!needsCharset && !truncate) return { ok: true, text, truncated: [] };
   const truncated: string[] = [];

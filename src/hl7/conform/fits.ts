@@ -25,34 +25,40 @@ export interface ComponentRule {
 
 export type SegmentRules = Readonly<Record<string, readonly (FieldRule | undefined)[]>>;
 
-const compiled = new Map<string, SegmentRules>();
+/**
+ * Types never cut: identifiers (CX), because a shortened identifier names another patient or
+ * none; and the message type (MSG), the mapper's own constant (README "Versions, character
+ * sets and lengths").
+ */
+const NOT_CUT = new Set(['CX', 'MSG']);
+
+const compiled = new Map<Hl7Version, SegmentRules>();
 
 /**
- * The field rules of a version's segments. Types in `notCut` get no rule (fields) or no limit
- * (components, subcomponents): those values are never cut.
+ * The field rules of a version's segments, compiled once per version. Types never cut get
+ * no rule (fields) or no limit (components, subcomponents).
  */
-export function rulesFor(version: Hl7Version, notCut: ReadonlySet<string>): SegmentRules {
-  const key = `${version} ${[...notCut].join(',')}`;
-  let rules = compiled.get(key);
+export function rulesFor(version: Hl7Version): SegmentRules {
+  let rules = compiled.get(version);
   if (!rules) {
     const { segments, types } = HL7_DEFINITIONS[version];
     const segmentRules: Record<string, (FieldRule | undefined)[]> = {};
     for (const [name, fields] of Object.entries(segments)) {
       segmentRules[name] = fields.map(([max, type]) =>
-        notCut.has(type)
+        NOT_CUT.has(type)
           ? undefined
           : {
               max,
               components: types[type]?.map(([componentMax, componentType]) =>
-                notCut.has(componentType)
+                NOT_CUT.has(componentType)
                   ? { max: 0, subcomponents: undefined }
-                  : { max: componentMax, subcomponents: types[componentType]?.map(([subMax, subType]) => (notCut.has(subType) ? 0 : subMax)) },
+                  : { max: componentMax, subcomponents: types[componentType]?.map(([subMax, subType]) => (NOT_CUT.has(subType) ? 0 : subMax)) },
               ),
             },
       );
     }
     rules = segmentRules;
-    compiled.set(key, rules);
+    compiled.set(version, rules);
   }
   return rules;
 }

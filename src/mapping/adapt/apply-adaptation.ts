@@ -3,7 +3,7 @@ import type { MappingProfile, Trigger } from '../profile.js';
 import { identifierList } from '../identifiers.js';
 import { identifierContext, selectIdentifiers } from './identifier-selection.js';
 import { setAt } from './hl7-path.js';
-import type { ReceiverAdaptation } from './receiver-adaptation.js';
+import type { ReceiverAdaptation, ZSegment } from './receiver-adaptation.js';
 
 /**
  * Applies a receiver profile's `segments` and `fields` to one message's segments, in this
@@ -13,20 +13,22 @@ import type { ReceiverAdaptation } from './receiver-adaptation.js';
  * Segments are encoded HL7 (`NAME|field|...`); edit values are rendered from the event.
  */
 export function adaptSegments(segments: readonly string[], adaptation: ReceiverAdaptation, event: PatientEvent): string[] {
-  let out = adaptation.omit.length > 0 ? segments.filter((segment) => !adaptation.omit.includes(nameOf(segment))) : [...segments];
-  for (const z of adaptation.add) {
-    const fields = [z.segment];
-    for (const [number, template] of z.fields) {
-      while (fields.length <= number) fields.push('');
-      fields[number] = template.render(event);
+  const kept = adaptation.omit.length > 0 ? segments.filter((segment) => !adaptation.omit.includes(nameOf(segment))) : segments;
+  const out: string[] = [];
+  const unplaced = new Set(adaptation.add);
+  // Each segment is followed by the Z-segments configured after its name (the first segment
+  // of that name only), which may in turn be followed by theirs.
+  const emit = (segment: string): void => {
+    out.push(segment);
+    for (const z of unplaced) {
+      if (z.after !== nameOf(segment)) continue;
+      unplaced.delete(z);
+      emit(zSegment(z, event));
     }
-    while (fields.length > 1 && fields[fields.length - 1] === '') fields.pop();
-    const at = out.findIndex((segment) => nameOf(segment) === z.after);
-    // Several Z-segments after one segment: each goes after the ones added before it.
-    let position = at === -1 ? out.length : at + 1;
-    while (position < out.length && adaptation.add.some((added) => added.after === z.after && added.segment === nameOf(out[position]!))) position++;
-    out = [...out.slice(0, position), fields.join('|'), ...out.slice(position)];
-  }
+  };
+  for (const segment of kept) emit(segment);
+  // A Z-segment whose segment this message lacks (an A40 has no PV1) ends the message.
+  for (const z of unplaced) out.push(zSegment(z, event));
   for (const edit of adaptation.fields) {
     const index = out.findIndex((segment) => nameOf(segment) === edit.path.segment);
     if (index === -1) continue;
@@ -35,6 +37,16 @@ export function adaptSegments(segments: readonly string[], adaptation: ReceiverA
     out[index] = fields.join('|');
   }
   return out;
+}
+
+function zSegment(z: ZSegment, event: PatientEvent): string {
+  const fields = [z.segment];
+  for (const [number, template] of z.fields) {
+    while (fields.length <= number) fields.push('');
+    fields[number] = template.render(event);
+  }
+  while (fields.length > 1 && fields[fields.length - 1] === '') fields.pop();
+  return fields.join('|');
 }
 
 function nameOf(segment: string): string {
