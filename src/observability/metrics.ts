@@ -40,6 +40,8 @@ export class DispatcherMetrics {
   readonly inFlightEvents: Gauge<'subscription'>;
   readonly certificateExpiry: Gauge<'subscription' | 'certificate'>;
   private readonly probes = new Map<string, { oldestReceivedAt(): number | undefined; depth: number }>();
+  /** Per-event tallies kept outside prom-client (hot-metrics.ts), written into it before every read. */
+  private readonly tallies = new Map<string, { flush(): void }>();
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -49,18 +51,21 @@ export class DispatcherMetrics {
       help: 'Events settled, by outcome (accepted, application-error, rejected, uncertain, unreachable, invalid-ack, application-ack-timeout, invalid-event, expired, filtered, skipped).',
       labelNames: ['subscription', 'outcome'],
       registers,
+      collect: () => this.flushTallies(),
     });
     this.messagesSent = new Counter({
       name: 'mllp_messages_sent_total',
       help: 'HL7 messages written to the receiver (every attempt), by trigger.',
       labelNames: ['subscription', 'trigger'],
       registers,
+      collect: () => this.flushTallies(),
     });
     this.attempts = new Counter({
       name: 'mllp_send_attempts_total',
       help: 'Send attempts by what came of them.',
       labelNames: ['subscription', 'outcome'],
       registers,
+      collect: () => this.flushTallies(),
     });
     this.retries = new Counter({
       name: 'mllp_retries_total',
@@ -86,6 +91,7 @@ export class DispatcherMetrics {
       labelNames: ['subscription'],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
+      collect: () => this.flushTallies(),
     });
     this.rateLimitWait = new Counter({
       name: 'mllp_rate_limit_wait_seconds_total',
@@ -152,6 +158,7 @@ export class DispatcherMetrics {
       help: 'Unix time of the last message the receiver accepted.',
       labelNames: ['subscription'],
       registers,
+      collect: () => this.flushTallies(),
     });
     this.queueMessages = new Gauge({
       name: 'mllp_queue_messages',
@@ -195,9 +202,23 @@ export class DispatcherMetrics {
     this.probes.set(subscription, probe);
   }
 
+  /**
+   * Registers a subscription's per-event tallies (SubscriptionHotMetrics): `flush` is called
+   * whenever a hot series is read (a scrape, or `get()` in a test), so no read sees them stale.
+   */
+  tallyFor(subscription: string, tally: { flush(): void }): void {
+    this.tallies.get(subscription)?.flush();
+    this.tallies.set(subscription, tally);
+  }
+
+  private flushTallies(): void {
+    for (const tally of this.tallies.values()) tally.flush();
+  }
+
   /** Removes every series of a subscription (it was removed by a live reload). */
   forget(subscription: string): void {
     this.probes.delete(subscription);
+    this.tallies.delete(subscription);
     for (const metric of [this.ackLatency, this.rateLimitWait, this.unroutableDeadLetters, this.receiverConnections, this.receiverReachable, this.brokerConnected, this.brokerBlocked, this.consuming, this.activeConsumer, this.lastAccepted, this.oldestEventAge, this.inFlightEvents]) {
       metric.remove({ subscription });
     }
@@ -212,47 +233,4 @@ export class DispatcherMetrics {
       for (const reason of IGNORED_REASONS) this.ignoredFrames.remove({ subscription, reason, code });
     }
   }
-}
-
-/**
- * The series a subscription touches for every event and every send, bound to their
- * labels once: prom-client otherwise validates and hashes a label object on every call.
- */
-export class SubscriptionHotMetrics {
-  private readonly events = new Map<string, { inc(): void }>();
-  private readonly attempts = new Map<string, { inc(): void }>();
-  private readonly sent = new Map<string, { inc(): void }>();
-  private readonly latency: { observe(value: number): void };
-  private readonly lastAccepted: { set(value: number): void };
-
-  constructor(
-    private readonly metrics: DispatcherMetrics,
-    private readonly subscription: string,
-  ) {
-    this.latency = metrics.ackLatency.labels({ subscription });
-    this.lastAccepted = metrics.lastAccepted.labels({ subscription });
-  }
-
-  event(outcome: string): void {
-    bound(this.events, outcome, () => this.metrics.events.labels({ subscription: this.subscription, outcome })).inc();
-  }
-
-  attempt(outcome: string, trigger: string): void {
-    bound(this.attempts, outcome, () => this.metrics.attempts.labels({ subscription: this.subscription, outcome })).inc();
-    bound(this.sent, trigger, () => this.metrics.messagesSent.labels({ subscription: this.subscription, trigger })).inc();
-  }
-
-  accepted(latencyMs: number | undefined): void {
-    if (latencyMs !== undefined) this.latency.observe(latencyMs / 1000);
-    this.lastAccepted.set(Date.now() / 1000);
-  }
-}
-
-function bound<T>(cache: Map<string, T>, key: string, create: () => T): T {
-  let child = cache.get(key);
-  if (child === undefined) {
-    child = create();
-    cache.set(key, child);
-  }
-  return child;
 }

@@ -4,7 +4,9 @@ import { deadLetterQueueName, queueName } from '../amqp/topology.js';
 import type { AttemptReport } from '../delivery/job.js';
 import type { ConnectionListener } from '../delivery/thread/delivery-stream.js';
 import { FailureLog } from '../observability/failure-log.js';
-import { SubscriptionHotMetrics, ackCodeLabel, type DispatcherMetrics } from '../observability/metrics.js';
+import { ackCodeLabel, type DispatcherMetrics } from '../observability/metrics.js';
+import { SubscriptionHotMetrics } from '../observability/hot-metrics.js';
+import { SettledLine } from '../observability/settled-line.js';
 import { describeEndpoint, type MllpEndpoint } from '../transport/endpoint.js';
 import { ConsumerRoleTracker } from './consumer-role.js';
 import type { Settlement } from './settler.js';
@@ -30,6 +32,7 @@ export class SubscriptionTelemetry {
   readonly connections: Omit<ConnectionListener, 'lateAnswer'>;
   private readonly labels: { subscription: string };
   private readonly hot: SubscriptionHotMetrics;
+  private readonly settledLine: SettledLine;
   private readonly failures: FailureLog;
   private receiverConnections = 0;
   private receiverUp = true;
@@ -45,6 +48,7 @@ export class SubscriptionTelemetry {
   ) {
     const labels = (this.labels = { subscription: name });
     this.hot = new SubscriptionHotMetrics(metrics, name);
+    this.settledLine = new SettledLine(logger);
     this.failures = new FailureLog(logger);
     this.role = new ConsumerRoleTracker((role) => {
       metrics.activeConsumer.set(labels, role === 'active' ? 1 : 0);
@@ -118,7 +122,11 @@ export class SubscriptionTelemetry {
   /** An event settles on a live connection: counted, and its one log line. */
   settled(settlement: Settlement, uncertainSends: number): void {
     this.hot.event(settlement.outcome);
-    if (settlement.action === 'dead-letter') this.metrics.deadLetters.inc({ ...this.labels, outcome: settlement.outcome });
+    if (settlement.action !== 'dead-letter') {
+      this.settledLine.write(settlement, uncertainSends);
+      return;
+    }
+    this.metrics.deadLetters.inc({ ...this.labels, outcome: settlement.outcome });
     const fields = {
       eventId: settlement.eventId,
       outcome: settlement.outcome,
@@ -129,8 +137,7 @@ export class SubscriptionTelemetry {
       ...(settlement.reason ? { reason: settlement.reason } : {}),
       ...(uncertainSends > 0 ? { possibleDuplicates: uncertainSends } : {}),
     };
-    if (settlement.action === 'dead-letter') this.logger.warn(fields, 'event dead-lettered');
-    else this.logger.info(fields, 'event settled');
+    this.logger.warn(fields, 'event dead-lettered');
   }
 
   /** The event's connection is gone and the broker redelivers it: the copy that arrives then is the one counted. */

@@ -9,8 +9,9 @@ import { TlsRotationWatch, loadTlsMaterial } from './tls-files.js';
 import { ApplicationWaits, ConnectionLedger, MAX_SENT_PER_CONNECTION, type SendContext } from './answers.js';
 import { routeFrame } from './route-frame.js';
 import { describeSocketError, isTlsFailure } from './socket-errors.js';
-import { openSocket, type PeerEvidence } from './open-socket.js';
+import { lostSendResult, openSocket, type PeerEvidence } from './open-socket.js';
 import { ConnectionKeeper } from './connection-habits.js';
+import { AckDeadline } from './ack-deadline.js';
 import type { ConnectionInfo, MllpClientOptions, MllpSender, SendResult } from './sender.js';
 
 export type { ApplicationAnswer, IgnoredReason, LateAnswer, SendContext } from './answers.js';
@@ -19,7 +20,9 @@ export type { ConnectionInfo, MllpClientListener, MllpClientOptions, MllpSender,
 interface InFlight {
   controlId: string;
   startedAt: number;
-  timer: NodeJS.Timeout;
+  /** performance.now() after which the send is `uncertain` (checked by AckDeadline). */
+  deadline: number;
+  timeoutMs: number;
   resolve: (result: SendResult) => void;
 }
 
@@ -55,6 +58,7 @@ export class MllpClient implements MllpSender {
   /** Aborts the connection attempt under way, if any. */
   private abortConnect: ((reason: string) => void) | undefined;
   private closed = false;
+  private readonly ackDeadline = new AckDeadline(() => this.ackOverdue());
 
   constructor(private readonly options: MllpClientOptions) {
     this.decoder = new MllpFrameDecoder(undefined, options.framing);
@@ -103,10 +107,9 @@ export class MllpClient implements MllpSender {
       // Without a commit ACK on success (MSH-15 NE or ER) the first answer is the application ACK.
       const timeoutMs = enhanced && !commitAckOnSuccess(enhanced.mode) ? enhanced.applicationAckTimeoutMs : this.options.ackTimeoutMs;
       const result = await new Promise<SendResult>((resolve) => {
-        const timer = setTimeout(() => {
-          this.finish({ kind: 'uncertain', reason: `no ACK within ${timeoutMs} ms` }, true);
-        }, timeoutMs);
-        this.inFlight = { controlId, startedAt: performance.now(), timer, resolve };
+        const startedAt = performance.now();
+        this.inFlight = { controlId, startedAt, deadline: startedAt + timeoutMs, timeoutMs, resolve };
+        this.ackDeadline.watch(startedAt + timeoutMs);
         this.ledger.record(controlId, context);
         socket.write(frame);
       });
@@ -119,6 +122,7 @@ export class MllpClient implements MllpSender {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.ackDeadline.stop();
     this.keeper.stop();
     this.abortConnect?.('client is closed');
     this.applicationWaits.closeAll('connection closed by the dispatcher');
@@ -229,6 +233,16 @@ export class MllpClient implements MllpSender {
     this.finish({ kind: 'ack', ack, latencyMs }, false);
   }
 
+  /** Called by the deadline timer: the send in flight is `uncertain` if its time is up; else it returns the time left. */
+  private ackOverdue(): number | undefined {
+    const inFlight = this.inFlight;
+    if (!inFlight) return undefined;
+    const left = inFlight.deadline - performance.now();
+    if (left > 0) return left;
+    this.finish({ kind: 'uncertain', reason: `no ACK within ${inFlight.timeoutMs} ms` }, true);
+    return undefined;
+  }
+
   /** Writes our commit ACK (CA) for a receiver's application ACK that asked for one. */
   private writeOwnAck(reply: { controlId: string; frame: Buffer }): void {
     if (!this.socket) return;
@@ -236,41 +250,11 @@ export class MllpClient implements MllpSender {
     this.socket.write(reply.frame);
   }
 
-  /**
-   * The connection ended (peer close, reset, TLS alert). With a message in flight this is
-   * `uncertain` — the receiver may have processed it — except when the TLS session was
-   * never really open on the receiver's side, which makes it `unreachable`:
-   *
-   * - a TLS alert before the receiver sent anything (TLS 1.3 sends the verdict on our
-   *   client certificate after our handshake is complete, so it can come after the first
-   *   message was written);
-   * - TLS 1.3, nothing at all from the receiver (no byte of data, no session ticket) and the
-   *   connection closed or reset: what a receiver that refuses the client certificate
-   *   without an alert looks like (Node's TLS server does this). Receivers that accepted the
-   *   handshake send their session tickets first, so a close after reading the message
-   *   stays `uncertain` with them. One without session tickets that reads the first message
-   *   on a TLS 1.3 connection and hangs up unanswered is reported `unreachable`: on the wire
-   *   it cannot be told from a refusal. Both outcomes resend the same MSH-10.
-   */
+  /** The connection ended (peer close, reset, TLS alert); a send in flight is settled as lostSendResult says. */
   private onGone(socket: net.Socket, reason: string, tlsFailure: boolean): void {
     if (socket !== this.socket) return;
-    if (this.inFlight) {
-      const { bytesReceived, sessionTicket, tls13 } = this.peer;
-      let result: SendResult;
-      if (tlsFailure && !bytesReceived) {
-        result = { kind: 'unreachable', reason };
-      } else if (tls13 && !bytesReceived && !sessionTicket) {
-        result = {
-          kind: 'unreachable',
-          reason: `${reason} right after the TLS 1.3 handshake without sending anything (it most likely refused the TLS session, e.g. our client certificate)`,
-        };
-      } else {
-        result = { kind: 'uncertain', reason: `${reason} before the ACK` };
-      }
-      this.finish(result, true);
-    } else {
-      this.dropSocket(reason);
-    }
+    if (this.inFlight) this.finish(lostSendResult(reason, tlsFailure, this.peer), true);
+    else this.dropSocket(reason);
   }
 
   /** Settles the send in flight; `dropConnection` closes the socket so nothing late is read. */
@@ -279,7 +263,6 @@ export class MllpClient implements MllpSender {
     if (dropConnection) this.dropSocket(result.kind === 'ack' ? 'closed' : result.reason);
     if (!inFlight) return;
     this.inFlight = undefined;
-    clearTimeout(inFlight.timer);
     inFlight.resolve(result);
   }
 

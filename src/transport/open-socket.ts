@@ -1,6 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { MllpEndpoint } from './endpoint.js';
+import type { SendResult } from './sender.js';
 import { describeSocketError, sniName } from './socket-errors.js';
 
 /** What the receiver has shown on a connection, for classifying its loss (see MllpClient). */
@@ -53,4 +54,32 @@ export function openSocket(
       resolve({ socket, evidence });
     });
   });
+}
+
+/**
+ * What a send in flight became when its connection ended: `uncertain` (the receiver may
+ * have processed it), except when the TLS session was never really open on the receiver's
+ * side, which makes it `unreachable`:
+ *
+ * - a TLS alert before the receiver sent anything (TLS 1.3 sends the verdict on our
+ *   client certificate after our handshake is complete, so it can come after the first
+ *   message was written);
+ * - TLS 1.3, nothing at all from the receiver (no byte of data, no session ticket) and the
+ *   connection closed or reset: what a receiver that refuses the client certificate
+ *   without an alert looks like (Node's TLS server does this). Receivers that accepted the
+ *   handshake send their session tickets first, so a close after reading the message
+ *   stays `uncertain` with them. One without session tickets that reads the first message
+ *   on a TLS 1.3 connection and hangs up unanswered is reported `unreachable`: on the wire
+ *   it cannot be told from a refusal. Both outcomes resend the same MSH-10.
+ */
+export function lostSendResult(reason: string, tlsFailure: boolean, peer: PeerEvidence): SendResult {
+  const { bytesReceived, sessionTicket, tls13 } = peer;
+  if (tlsFailure && !bytesReceived) return { kind: 'unreachable', reason };
+  if (tls13 && !bytesReceived && !sessionTicket) {
+    return {
+      kind: 'unreachable',
+      reason: `${reason} right after the TLS 1.3 handshake without sending anything (it most likely refused the TLS session, e.g. our client certificate)`,
+    };
+  }
+  return { kind: 'uncertain', reason: `${reason} before the ACK` };
 }

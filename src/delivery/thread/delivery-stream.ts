@@ -1,5 +1,6 @@
 import type { ConnectionInfo, IgnoredReason, LateAnswer, MllpClientOptions, MllpSender } from '../../transport/mllp-client.js';
 import type { Job, JobResult, StreamListener } from '../job.js';
+import { withDefined } from '../../util/with-defined.js';
 import { BatchedPort } from './batched-port.js';
 import { LaneServer } from './lane-server.js';
 import { DeliveryThread, type OpenStream } from './delivery-thread.js';
@@ -172,8 +173,8 @@ export class DeliveryStream {
     const job = this.jobs.get(report.seq);
     const message = job?.messages[report.message];
     if (!job || !message) return;
-    const { seq: _seq, message: _index, ...facts } = report;
-    this.options.listener.attempted({ ...facts, job, message });
+    const { lane, attempt, outcome, ackCode, reason, latencyMs, retryInMs, throttledMs } = report;
+    this.options.listener.attempted(withDefined({ job, message, lane, attempt, outcome }, { ackCode, reason, latencyMs, retryInMs, throttledMs }));
   }
 
   private take(seq: number): Job | undefined {
