@@ -27,6 +27,9 @@ interface PinoInternals {
 export class SettledLine {
   private readonly stream: { write(line: string): unknown };
   private readonly bindings: string;
+  /** The ISO time of the millisecond `isoAt`: several events settle within one. */
+  private iso = '';
+  private isoAt = 0;
 
   constructor(private readonly logger: Logger) {
     const internals = logger as unknown as PinoInternals;
@@ -36,7 +39,12 @@ export class SettledLine {
 
   write(fields: SettledLineFields, possibleDuplicates: number): void {
     if (!this.logger.isLevelEnabled('info')) return;
-    let line = `{"level":"info","time":"${new Date().toISOString()}"${this.bindings},"eventId":${JSON.stringify(fields.eventId)},"outcome":${JSON.stringify(fields.outcome)}`;
+    const now = Date.now();
+    if (now !== this.isoAt) {
+      this.isoAt = now;
+      this.iso = new Date(now).toISOString();
+    }
+    let line = `{"level":"info","time":"${this.iso}"${this.bindings},"eventId":${JSON.stringify(fields.eventId)},"outcome":${JSON.stringify(fields.outcome)}`;
     if (fields.controlId) line += `,"controlId":${JSON.stringify(fields.controlId)},"trigger":${JSON.stringify(fields.trigger)}`;
     if (fields.ackCode) line += `,"ackCode":${JSON.stringify(fields.ackCode)}`;
     if (fields.attempts) line += `,"attempts":${fields.attempts}`;
