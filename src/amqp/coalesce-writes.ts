@@ -15,12 +15,14 @@ interface AmqplibInternals {
 
 /**
  * How long frames may gather before they are written while a backlog is being worked off:
- * the acks, receipts and dead letters of the events settled within one millisecond go to
- * the broker in one system call, and the broker handles them as one batch. That cuts the
- * CPU both sides spend per event by a fifth; the cost, an ack or receipt up to this much
- * later, is only paid when events are waiting anyway.
+ * the acks, receipts and dead letters of the events settled within these milliseconds go
+ * to the broker in one system call, and the broker handles them as one batch (and confirms
+ * the receipts with one frame). 1 ms cut the CPU both sides spend per event by a fifth
+ * against none; 2 ms by another fifth of the daemon's (docs/PERFORMANCE.md, issue 18). The
+ * cost, an ack or receipt up to this much later, is only paid when events are waiting
+ * anyway, and is far below what the prefetch window holds (64 events, over 10 ms of work).
  */
-export const AMQP_BACKLOG_WRITE_WINDOW_MS = 1;
+export const AMQP_BACKLOG_WRITE_WINDOW_MS = 2;
 
 /**
  * Batches amqplib's socket writes. amqplib gathers the frames of every channel and flushes

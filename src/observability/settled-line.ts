@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import { isoNow, jsonNumberOrNull, jsonString, jsonStringOrNull } from '../util/json-text.js';
 
 /** What the per-event line says (README "Logs"): identifiers of the event and message, never patient data. */
 export interface SettledLineFields {
@@ -27,9 +28,6 @@ interface PinoInternals {
 export class SettledLine {
   private readonly stream: { write(line: string): unknown };
   private readonly bindings: string;
-  /** The ISO time of the millisecond `isoAt`: several events settle within one. */
-  private iso = '';
-  private isoAt = 0;
 
   constructor(private readonly logger: Logger) {
     const internals = logger as unknown as PinoInternals;
@@ -39,17 +37,12 @@ export class SettledLine {
 
   write(fields: SettledLineFields, possibleDuplicates: number): void {
     if (!this.logger.isLevelEnabled('info')) return;
-    const now = Date.now();
-    if (now !== this.isoAt) {
-      this.isoAt = now;
-      this.iso = new Date(now).toISOString();
-    }
-    let line = `{"level":"info","time":"${this.iso}"${this.bindings},"eventId":${JSON.stringify(fields.eventId)},"outcome":${JSON.stringify(fields.outcome)}`;
-    if (fields.controlId) line += `,"controlId":${JSON.stringify(fields.controlId)},"trigger":${JSON.stringify(fields.trigger)}`;
-    if (fields.ackCode) line += `,"ackCode":${JSON.stringify(fields.ackCode)}`;
+    let line = `{"level":"info","time":"${isoNow()}"${this.bindings},"eventId":${jsonStringOrNull(fields.eventId)},"outcome":${jsonString(fields.outcome)}`;
+    if (fields.controlId) line += `,"controlId":${jsonString(fields.controlId)},"trigger":${jsonStringOrNull(fields.trigger)}`;
+    if (fields.ackCode) line += `,"ackCode":${jsonString(fields.ackCode)}`;
     if (fields.attempts) line += `,"attempts":${fields.attempts}`;
-    if (fields.latencyMs !== null) line += `,"latencyMs":${JSON.stringify(fields.latencyMs)}`;
-    if (fields.reason) line += `,"reason":${JSON.stringify(fields.reason)}`;
+    if (fields.latencyMs !== null) line += `,"latencyMs":${jsonNumberOrNull(fields.latencyMs)}`;
+    if (fields.reason) line += `,"reason":${jsonString(fields.reason)}`;
     if (possibleDuplicates > 0) line += `,"possibleDuplicates":${possibleDuplicates}`;
     this.stream.write(`${line},"msg":"event settled"}\n`);
   }

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { UnroutableError, type BrokerSession, type Delivery } from '../amqp/amqp-session.js';
 import type { Outcome } from '../delivery/outcomes.js';
 import { referenceOf } from '../fhir/resolution-stage.js';
+import { isoNow, jsonNumberOrNull, jsonString, jsonStringOrNull } from '../util/json-text.js';
 
 /** How an event ended, as far as the broker and the receipt are concerned. */
 export interface Settlement {
@@ -18,7 +19,10 @@ export interface Settlement {
   reason: string | null;
 }
 
-/** The receipt published to `mllp.receipts` with routing key `<subscription>.<outcome>` (README "Delivery and outcomes"). */
+/**
+ * The receipt published to `mllp.receipts` with routing key `<subscription>.<outcome>`
+ * (README "Delivery and outcomes"), written by `receiptText`.
+ */
 export interface Receipt {
   eventId: string | null;
   subscription: string;
@@ -90,21 +94,9 @@ export class Settler {
       );
     }
     if (this.options.receipts) {
-      const receipt: Receipt = {
-        eventId: settlement.eventId,
-        subscription,
-        controlId: settlement.controlId,
-        trigger: settlement.trigger,
-        outcome: settlement.outcome,
-        ackCode: settlement.ackCode,
-        attempts: settlement.attempts,
-        latencyMs: settlement.latencyMs,
-        at: new Date().toISOString(),
-      };
-      const reference = referenceOf(delivery);
-      if (reference) receipt.reference = reference;
+      const receipt = receiptText(settlement, subscription, referenceOf(delivery));
       publishes.push(
-        session.publish(this.options.receiptsExchange, `${subscription}.${settlement.outcome}`, Buffer.from(JSON.stringify(receipt)), {
+        session.publish(this.options.receiptsExchange, `${subscription}.${settlement.outcome}`, Buffer.from(receipt), {
           contentType: 'application/json',
           persistent: true,
           ...(settlement.eventId ? { correlationId: settlement.eventId } : {}),
@@ -116,7 +108,7 @@ export class Settler {
       return;
     }
     this.pendingCount++;
-    Promise.all(publishes)
+    (publishes.length === 1 ? publishes[0]! : Promise.all(publishes))
       .then(
         () => this.ack(delivery, settlement),
         (error: Error) => {
@@ -194,4 +186,13 @@ function deadLetterProperties(delivery: Delivery, settlement: Settlement, subscr
 function producerRoutingKey(delivery: Delivery): string {
   const header = delivery.message.properties.headers?.['x-mllp-routing-key'];
   return delivery.message.fields.exchange === '' && typeof header === 'string' ? header : delivery.message.fields.routingKey;
+}
+
+/** The receipt's JSON text: what JSON.stringify writes for a Receipt, keys in its order. */
+export function receiptText(settlement: Settlement, subscription: string, reference: string | undefined): string {
+  const text =
+    `{"eventId":${jsonStringOrNull(settlement.eventId)},"subscription":${jsonString(subscription)},"controlId":${jsonStringOrNull(settlement.controlId)}` +
+    `,"trigger":${jsonStringOrNull(settlement.trigger)},"outcome":${jsonString(settlement.outcome)},"ackCode":${jsonStringOrNull(settlement.ackCode)}` +
+    `,"attempts":${jsonNumberOrNull(settlement.attempts)},"latencyMs":${jsonNumberOrNull(settlement.latencyMs)},"at":"${isoNow()}"`;
+  return reference ? `${text},"reference":${jsonString(reference)}}` : `${text}}`;
 }
