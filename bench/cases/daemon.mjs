@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { opts, N, ROUNDS, PACED_SECONDS, WARMUP, BUILDS, log, fmt } from '../lib/options.mjs';
 import { ID, queueDepth } from '../lib/harness.mjs';
 import { Daemon, timedDrain } from '../lib/daemon.mjs';
-import { describeCpu, medianCpu } from '../lib/cpu.mjs';
+import { brokerPid, describeCpu, medianCpu } from '../lib/cpu.mjs';
 import { pacedLatency } from '../lib/latency.mjs';
 
 export async function caseDaemon(receiver, pub, makeRoundEvents) {
@@ -28,7 +28,8 @@ export async function caseDaemon(receiver, pub, makeRoundEvents) {
     }
     for (const [i, run] of runs.entries()) {
       const label = `(c)${run.build.tag ? ` ${run.build.tag}` : ''}`;
-      run.latency = PACED_SECONDS > 0 ? await pacedLatency(pub, { label, prefix: `${ID}-p${i}`, exchange: run.daemon.exchange }) : null;
+      const waitPids = { daemon: run.daemon.pid, receiver: receiver.child.pid, ...(brokerPid ? { broker: brokerPid } : {}) };
+      run.latency = PACED_SECONDS > 0 ? await pacedLatency(pub, { label, prefix: `${ID}-p${i}`, exchange: run.daemon.exchange, waitPids }) : null;
       const left = await queueDepth(`mllp.${run.daemon.name}`);
       if (left !== 0) throw new Error(`daemon queue not drained: ${left} left`);
     }

@@ -65,3 +65,25 @@ export function medianCpu(cpus) {
   for (const key of Object.keys(cpus[0] ?? {})) cpu[key] = median(cpus.map((c) => c[key]));
   return cpu;
 }
+
+/**
+ * Time a process's threads spent runnable but waiting for a CPU, in ms, summed over its
+ * threads (/proc/<pid>/task/<tid>/schedstat, second field, ns). Over a paced run it tells
+ * whether the machine was oversubscribed: on a quiet machine it stays near zero, and every
+ * millisecond of it is latency the daemon itself did not cause.
+ */
+export function runQueueWaitMs(pid) {
+  let total = 0;
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[1]) / 1e6;
+      } catch {
+        // thread gone
+      }
+    }
+  } catch {
+    return NaN;
+  }
+  return total;
+}

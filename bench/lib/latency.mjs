@@ -2,12 +2,13 @@
 import { makeEvents } from '../events.mjs';
 import { PACED_RATE, PACED_SECONDS, log, percentile, fmt } from './options.mjs';
 import { EXCHANGE, collectReceipts } from './harness.mjs';
+import { runQueueWaitMs } from './cpu.mjs';
 
 /**
  * Publishes at PACED_RATE for `seconds`; latency = the publish call -> the accepted receipt
  * arriving in the benchmark (both timed here, so no clock skew).
  */
-export async function pacedLatency(pub, { label, prefix, seconds = PACED_SECONDS, exchange = EXCHANGE, routingKeyOf = (e) => e.routingKey }) {
+export async function pacedLatency(pub, { label, prefix, seconds = PACED_SECONDS, exchange = EXCHANGE, routingKeyOf = (e) => e.routingKey, waitPids = {} }) {
   const total = Math.round(PACED_RATE * seconds);
   const events = makeEvents(total, prefix, 7);
   const sentAt = new Float64Array(total);
@@ -18,6 +19,7 @@ export async function pacedLatency(pub, { label, prefix, seconds = PACED_SECONDS
     latencies[i] = at - sentAt[i];
   });
   log(`${label} paced run: ${total} events at ${PACED_RATE}/s`);
+  const waitBefore = Object.fromEntries(Object.entries(waitPids).map(([name, pid]) => [name, runQueueWaitMs(pid)]));
   const t0 = performance.now();
   let sent = 0;
   await new Promise((resolve) => {
@@ -38,7 +40,16 @@ export async function pacedLatency(pub, { label, prefix, seconds = PACED_SECONDS
   await pub.waitForConfirms();
   await done;
   const result = latencySummary(latencies, achieved);
-  log(`${label} paced: ${fmt(achieved)} events/s published; p50 ${fmt(result.p50, 2)} ms, p90 ${fmt(result.p90, 2)}, p99 ${fmt(result.p99, 2)}, max ${fmt(result.max, 2)}`);
+  const elapsedMs = performance.now() - t0;
+  // Run-queue wait of each process over the run: ms in total, µs per event, share of the run.
+  result.runQueueWait = Object.fromEntries(
+    Object.entries(waitBefore).map(([name, before]) => {
+      const ms = runQueueWaitMs(waitPids[name]) - before;
+      return [name, { ms, usPerEvent: (ms * 1000) / total, share: ms / elapsedMs }];
+    }),
+  );
+  const waits = Object.entries(result.runQueueWait).map(([name, w]) => `${name} ${fmt(w.usPerEvent, 1)} us/event`).join(', ');
+  log(`${label} paced: ${fmt(achieved)} events/s published; p50 ${fmt(result.p50, 2)} ms, p90 ${fmt(result.p90, 2)}, p99 ${fmt(result.p99, 2)}, max ${fmt(result.max, 2)}${waits ? `; run-queue wait ${waits}` : ''}`);
   return result;
 }
 
