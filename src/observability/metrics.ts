@@ -39,6 +39,7 @@ export class DispatcherMetrics {
   readonly oldestEventAge: Gauge<'subscription'>;
   readonly inFlightEvents: Gauge<'subscription'>;
   readonly certificateExpiry: Gauge<'subscription' | 'certificate'>;
+  readonly heldPatients: Gauge<'subscription'>;
   private readonly probes = new Map<string, { oldestReceivedAt(): number | undefined; depth: number }>();
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
@@ -165,6 +166,12 @@ export class DispatcherMetrics {
       labelNames: ['subscription', 'certificate'],
       registers,
     });
+    this.heldPatients = new Gauge({
+      name: 'mllp_held_patients',
+      help: 'Patients whose events wait behind a dead letter (holdPatientOnDeadLetter; docs/PATIENT-HOLD.md).',
+      labelNames: ['subscription'],
+      registers,
+    });
     const probes = this.probes;
     this.oldestEventAge = new Gauge({
       name: 'mllp_oldest_event_age_seconds',
@@ -198,7 +205,7 @@ export class DispatcherMetrics {
   /** Removes every series of a subscription (it was removed by a live reload). */
   forget(subscription: string): void {
     this.probes.delete(subscription);
-    for (const metric of [this.ackLatency, this.rateLimitWait, this.unroutableDeadLetters, this.receiverConnections, this.receiverReachable, this.brokerConnected, this.brokerBlocked, this.consuming, this.activeConsumer, this.lastAccepted, this.oldestEventAge, this.inFlightEvents]) {
+    for (const metric of [this.ackLatency, this.rateLimitWait, this.unroutableDeadLetters, this.receiverConnections, this.receiverReachable, this.brokerConnected, this.brokerBlocked, this.consuming, this.activeConsumer, this.lastAccepted, this.oldestEventAge, this.inFlightEvents, this.heldPatients]) {
       metric.remove({ subscription });
     }
     for (const outcome of OUTCOMES) {
