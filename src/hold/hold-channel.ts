@@ -1,5 +1,7 @@
 import type { ConfirmChannel, GetMessage, Options } from 'amqplib';
-import { ConfirmedPublisher } from '../amqp/confirmed-publish.js';
+import { ConfirmedPublisher, PUBLISH_ID_HEADER } from '../amqp/confirmed-publish.js';
+import type { Delivery } from '../amqp/session-options.js';
+import { producerRoutingKey } from '../runner/settler.js';
 import { parseRecord, type HoldRecord } from './hold-book.js';
 import { heldQueueName, holdLogQueueName } from './hold-names.js';
 
@@ -57,9 +59,19 @@ export class HoldChannel {
     return this.declare(heldQueueName(this.subscription, hold));
   }
 
-  /** Publishes an event to a hold's parked queue (mandatory, confirmed). */
-  park(hold: string, content: Buffer, properties: Options.Publish): Promise<void> {
-    return this.publisher.publish('', heldQueueName(this.subscription, hold), content, properties, true);
+  /**
+   * Publishes an event to a hold's parked queue (mandatory, confirmed): body and properties
+   * as they came, with the producer's routing key kept for its dead letter or replay.
+   */
+  park(hold: string, delivery: Delivery): Promise<void> {
+    const { properties, content } = delivery.message;
+    const headers: Record<string, unknown> = { ...((properties.headers ?? {}) as Record<string, unknown>), 'x-mllp-routing-key': producerRoutingKey(delivery) };
+    delete headers[PUBLISH_ID_HEADER];
+    const publish: Options.Publish = { persistent: true, headers };
+    for (const name of ['contentType', 'contentEncoding', 'messageId', 'correlationId', 'timestamp', 'type', 'appId'] as const) {
+      if (properties[name] !== undefined) (publish as Record<string, unknown>)[name] = properties[name];
+    }
+    return this.publisher.publish('', heldQueueName(this.subscription, hold), content, publish, true);
   }
 
   /** The next parked event of a hold, unacknowledged; false when its queue is empty. */

@@ -44,7 +44,7 @@ export class PassThrough implements HoldStage {
 
   takeControl(delivery: Delivery): boolean {
     if (!isControlMessage(delivery)) return false;
-    this.logger.warn({ eventId: delivery.message.properties.headers?.['x-mllp-release-event-id'] }, 'release request ignored: the subscription does not hold patients (holdPatientOnDeadLetter)');
+    if (delivery.message.properties.headers?.[CONTROL_HEADER] === 'release') this.logger.warn({ eventId: delivery.message.properties.headers?.['x-mllp-release-event-id'] }, 'release request ignored: the subscription does not hold patients (holdPatientOnDeadLetter)');
     this.session.ack(delivery);
     return true;
   }

@@ -1,13 +1,13 @@
 import type { Logger } from 'pino';
-import type { Options } from 'amqplib';
 import type { BrokerSession, Delivery } from '../amqp/session-options.js';
 import type { Job, JobResult } from '../delivery/job.js';
 import type { PatientEvent } from '../event/patient-event.js';
 import { patientKey } from '../routing/patient-key.js';
-import { producerRoutingKey } from '../runner/settler.js';
 import { HoldBook, type Hold } from './hold-book.js';
 import { HoldChannel } from './hold-channel.js';
-import { HOLD_KEY_HEADER, RELEASE_EVENT_HEADER, headerText, keyHash } from './hold-names.js';
+import { CONTROL_HEADER, HOLD_KEY_HEADER, RELEASE_EVENT_HEADER, headerText, keyHash } from './hold-names.js';
+import { queueName } from '../amqp/topology.js';
+import { resumeRequest } from '../operations/release-request.js';
 import { isControlMessage, type HoldStage, type SettleExtra } from './hold-stage.js';
 import { PatientGate, type GateDecision, type GateEntry } from './patient-gate.js';
 import { drainHold } from './release-drain.js';
@@ -39,6 +39,7 @@ export class PatientHold implements HoldStage {
   private book = new HoldBook();
   private channel: HoldChannel | undefined;
   private loaded = false;
+  private loading = false;
   private pendingControls: Delivery[] = [];
   private readonly gate: PatientGate;
   /** Per job in flight (by seq): its key hashes, and the hold it releases or was parked under. */
@@ -59,17 +60,28 @@ export class PatientHold implements HoldStage {
     this.channel?.close();
     this.channel = undefined;
     this.loaded = false;
+    this.loading = false;
     this.pendingControls = [];
     this.gate.reset();
     this.inFlight.clear();
     this.released = new WeakMap();
-    if (generation !== undefined) void this.load(generation);
+    // Whoever is the active consumer takes this and reads the holds (a standby never does).
+    if (generation !== undefined) this.options.session.publish('', queueName(this.options.subscription), ...resumeRequest()).catch(() => {});
   }
 
+  /**
+   * Every delivery passes here first. The first one of a connection starts reading the holds:
+   * only the active consumer gets deliveries, so only it reads and compacts the log.
+   */
   takeControl(delivery: Delivery): boolean {
+    if (delivery.generation !== this.generation) return isControlMessage(delivery); // stale: the broker delivers it again
+    if (!this.loading) {
+      this.loading = true;
+      void this.load(delivery.generation);
+    }
     if (!isControlMessage(delivery)) return false;
-    if (delivery.generation !== this.generation) return true; // stale: the broker delivers it again
-    if (this.loaded) this.release(delivery);
+    if (headerText(delivery.message.properties.headers, CONTROL_HEADER) !== 'release') this.options.session.ack(delivery);
+    else if (this.loaded) this.release(delivery);
     else this.pendingControls.push(delivery);
     return true;
   }
@@ -201,9 +213,8 @@ export class PatientHold implements HoldStage {
       hold.ready = Promise.all([hold.ready, ...joins]).then(() => {});
       this.options.onHeldPatients(this.book.patients);
     }
-    const { message } = entry.delivery;
     hold.pendingParks++;
-    const published = channel.park(hold.id, message.content, parkProperties(entry.delivery));
+    const published = channel.park(hold.id, entry.delivery);
     this.options.logger.info({ eventId: entry.job.eventId, hold: hold.id }, 'event parked behind a held patient');
     Promise.all([hold.ready, published])
       .then(
@@ -227,6 +238,12 @@ export class PatientHold implements HoldStage {
     const headers = delivery.message.properties.headers;
     const eventId = headerText(headers, RELEASE_EVENT_HEADER);
     const hold = this.book.get(headerText(headers, HOLD_KEY_HEADER) ?? '') ?? this.book.all().find((candidate) => candidate.eventId === eventId);
+    if (hold && hold.eventId === eventId && hold.state === 'releasing') {
+      // Asked again after a crash or a hand-over interrupted the release: resume it.
+      this.options.session.ack(delivery);
+      this.startDrain(hold);
+      return;
+    }
     if (!hold || hold.eventId !== eventId || hold.state !== 'held') {
       this.options.logger.info({ eventId, hold: hold?.id }, 'release request matches no held patient; ignored');
       this.options.session.ack(delivery);
@@ -281,16 +298,4 @@ export class PatientHold implements HoldStage {
     if (job.barrier) for (const replaced of event.replaced ?? []) keys.push(patientKey(replaced, this.options.laneKeySystem));
     return [...new Set(keys.filter((key) => key !== '').map((key) => keyHash(this.options.subscription, key)))];
   }
-}
-
-/** The event as it came, with the producer's routing key kept for its dead letter or replay. */
-function parkProperties(delivery: Delivery): Options.Publish {
-  const { properties } = delivery.message;
-  const headers: Record<string, unknown> = { ...((properties.headers ?? {}) as Record<string, unknown>), 'x-mllp-routing-key': producerRoutingKey(delivery) };
-  delete headers['x-mllp-publish-id'];
-  const publish: Options.Publish = { persistent: true, headers };
-  for (const name of ['contentType', 'contentEncoding', 'messageId', 'correlationId', 'timestamp', 'type', 'appId'] as const) {
-    if (properties[name] !== undefined) (publish as Record<string, unknown>)[name] = properties[name];
-  }
-  return publish;
 }

@@ -20,6 +20,15 @@ export function releaseRequest(eventId: string, holdKey: string): { content: Buf
   };
 }
 
+/**
+ * The control message a daemon with patient holds puts into its own queue on each new
+ * connection: the active consumer (itself, or the replica that is) then reads the holds
+ * and resumes a release a crash interrupted, even when no event comes.
+ */
+export function resumeRequest(): [Buffer, Options.Publish] {
+  return [Buffer.from('{}'), { persistent: false, contentType: 'application/json', headers: { [CONTROL_HEADER]: 'resume' } }];
+}
+
 /** Publishes a release request (mandatory, confirmed); resolves false when the broker refused or returned it. */
 export function publishReleaseRequest(channel: ConfirmChannel, queue: string, eventId: string, holdKey: string): Promise<boolean> {
   const { content, properties } = releaseRequest(eventId, holdKey);

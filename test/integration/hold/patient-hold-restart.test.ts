@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../helpers/cli.js';
+import { InProcessDaemon } from '../../helpers/daemon.js';
+import { brokerClosesConnections } from '../../helpers/rabbitmqctl.js';
 import { waitFor } from '../../helpers/wait.js';
 import { depthOrNull, holdSetup, killNow, startDaemon, type Cleanups } from './support.js';
 
@@ -89,14 +91,44 @@ describe('patient hold across daemon restarts', () => {
     // A3 (unacknowledged) is back at the head of the held queue, A4 behind it.
     expect(await depthOrNull(broker, heldA)).toBe(2);
 
-    await broker.publishAll([event('A5', 'PA'), event('B2', 'PB')]);
+    // Nothing new arrives: the restarted daemon resumes the release by itself.
     const second = startDaemon(setup.configFile, cleanups);
     await second.waitReady();
-    await waitFor(() => receivedIds(isA).includes(id('A5')), { message: 'A5 delivered after the resumed release' });
+    await waitFor(() => receivedIds(isA).includes(id('A4')), { message: 'A4 delivered by the resumed release' });
+    await broker.publishAll([event('A5', 'PA'), event('B2', 'PB')]);
+    await waitFor(() => receivedIds(isA).includes(id('A5')), { message: 'A5 delivered after the release' });
     // At most the one in hand (A3) is sent twice; the replayed A1 is not sent again.
     expect(receivedIds(isA)).toEqual([id('A1'), id('A1'), id('A2'), id('A3'), id('A3'), id('A4'), id('A5')]);
     expect(receivedIds((eventId) => /-B\d$/.test(eventId))).toEqual([id('B1'), id('B2')]);
     await waitFor(async () => (await depthOrNull(broker, heldA)) === null, { message: 'held queue deleted' });
     await second.waitForLog((line) => line.msg === 'patient hold ended: the parked events were sent');
+  });
+
+  it('a broker reconnect while a patient is held: the holds are read back from the broker, and later events still queue behind', async () => {
+    const setup = await holdSetup('hold-reconnect', cleanups);
+    const { broker, failing, event, id, receivedIds, heldQueue, name } = setup;
+    const isA = (eventId: string) => /-A\d$/.test(eventId);
+    failing.add(id('A1'));
+    const heldA = heldQueue('PA');
+    const daemon = new InProcessDaemon(setup.config);
+    cleanups.push(() => daemon.stop());
+    await daemon.daemon.start();
+    await waitFor(() => daemon.daemon.readiness().ready, { message: 'daemon ready' });
+    await broker.publishAll([event('A1', 'PA'), event('A2', 'PA'), event('B1', 'PB')]);
+    await waitFor(async () => (await depthOrNull(broker, heldA)) === 1, { message: 'A2 parked' });
+
+    // Only this test's daemon connection is closed (by its connection name).
+    expect(await brokerClosesConnections((connection) => connection === `mllp-dispatcher ${name}`, 'hold test')).toBe(1);
+    await waitFor(() => daemon.logs.filter((line) => line.msg === 'broker session consuming').length >= 2, { message: 'reconnected' });
+    await broker.publishAll([event('A3', 'PA'), event('B2', 'PB')]);
+    await waitFor(() => receivedIds().includes(id('B2')), { message: 'B2 delivered after the reconnect' });
+    await waitFor(async () => (await depthOrNull(broker, heldA)) === 2, { message: 'A3 parked behind A2' });
+    expect(receivedIds(isA)).toEqual([id('A1')]);
+
+    failing.delete(id('A1'));
+    const replay = await runCli(['replay', '--subscription', name, '--config', setup.configFile, '--event-id', id('A1')]);
+    expect(replay.code, replay.stderr).toBe(0);
+    await waitFor(() => receivedIds(isA).length === 4, { message: 'A released' });
+    expect(receivedIds(isA)).toEqual([id('A1'), id('A1'), id('A2'), id('A3')]);
   });
 });
