@@ -117,7 +117,7 @@ export class PatientHold implements HoldStage {
     const channel = this.channel!;
     let extra: SettleExtra | undefined;
     if (result.action === 'dead-letter') {
-      const existing = flight.trigger ?? flight.released;
+      const existing = flight.trigger ?? flight.released ?? flight.keys.map((key) => this.book.holdOf(key)).find((hold) => hold !== undefined);
       if (existing) {
         // Dead-lettered again while releasing: the patient stays held, now behind this dead letter.
         existing.eventId = job.eventId;
