@@ -45,9 +45,12 @@ export async function drainHold(options: DrainOptions): Promise<boolean> {
       logger.info({ hold: hold.id, sent }, 'patient hold ended: the parked events were sent');
       return true;
     }
+    // The AMQP message id is the event id (README, "Dead letters: inspect, replay, discard").
     const eventId = message.properties.messageId as unknown;
-    if (typeof eventId === 'string' && seen.has(eventId)) {
-      // A second copy of a park whose ack was lost with a connection: sent once only.
+    if (typeof eventId === 'string' && (seen.has(eventId) || eventId === hold.eventId)) {
+      // A second copy of a park whose ack was lost with a connection: sent once only. Or a
+      // copy of the dead-lettered event itself (redelivered after a crash before its ack,
+      // and parked behind its own dead letter): the dead letter was replayed or discarded.
       channel.ack(message);
       continue;
     }
