@@ -124,10 +124,12 @@ export class PatientHold implements HoldStage {
         existing.state = 'held';
         const record = channel.append({ op: 'hold', hold: existing.id, key: existing.id, eventId: job.eventId });
         existing.ready = Promise.all([existing.ready, record]).then(() => {});
+        existing.ready.catch(() => {}); // failures reach the settler (it restarts the connection)
         extra = { deadLetterHeaders: { [HOLD_KEY_HEADER]: existing.id }, before: existing.ready };
       } else if (flight.keys.length > 0) {
         const id = flight.keys[0]!;
         const ready = channel.declareHeld(id).then(() => Promise.all(flight.keys.map((key) => channel.append({ op: 'hold', hold: id, key, eventId: job.eventId })))).then(() => {});
+        ready.catch(() => {}); // failures reach the settler (it restarts the connection)
         this.book.create(id, job.eventId, flight.keys, ready);
         this.options.logger.warn({ eventId: job.eventId, hold: id }, "patient held after a dead letter: the patient's later events wait until it is replayed or released");
         this.options.onHeldPatients(this.book.patients);
@@ -157,6 +159,7 @@ export class PatientHold implements HoldStage {
       if (this.generation !== generation) return channel.close();
       const log = await channel.readLog();
       for (const record of log.records) this.book.apply(record);
+      await Promise.all(this.book.all().map((hold) => channel.declareHeld(hold.id)));
       await log.compact(this.book.records());
       if (this.generation !== generation) return channel.close();
       this.channel = channel;
@@ -192,9 +195,9 @@ export class PatientHold implements HoldStage {
   }
 
   /**
-   * Parks an event of a held patient: published to the hold's queue (confirmed), acked
-   * only once the hold's own records are confirmed too. Every patient a parked merge
-   * touches joins the hold.
+   * Parks an event of a held patient: published to the hold's queue (confirmed) once the
+   * hold's own records are confirmed, then acked. Every patient a parked merge touches
+   * joins the hold.
    */
   private park(entry: GateEntry): void {
     const channel = this.channel!;
@@ -214,9 +217,11 @@ export class PatientHold implements HoldStage {
       this.options.onHeldPatients(this.book.patients);
     }
     hold.pendingParks++;
-    const published = channel.park(hold.id, entry.delivery);
+    // After the hold's queue is declared and its records confirmed; parks of one hold keep
+    // their order (reactions run in the order they were registered).
+    const published = hold.ready.then(() => channel.park(hold.id, entry.delivery));
     this.options.logger.info({ eventId: entry.job.eventId, hold: hold.id }, 'event parked behind a held patient');
-    Promise.all([hold.ready, published])
+    published
       .then(
         () => void this.options.session.ack(entry.delivery),
         (error: Error) => {
