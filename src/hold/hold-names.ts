@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto';
+import type { Job } from '../delivery/job.js';
+import type { PatientEvent } from '../event/patient-event.js';
+import { patientKey } from '../routing/patient-key.js';
 
 /**
  * Names and headers of the patient hold (docs/PATIENT-HOLD.md). A patient's lane key is
@@ -34,4 +37,11 @@ export function headerText(headers: Record<string, unknown> | undefined, name: s
   if (typeof value === 'string' && value !== '') return value;
   if (Buffer.isBuffer(value) && value.length > 0) return value.toString('utf8');
   return undefined;
+}
+
+/** Key hashes of the patients an event concerns: its own, and for a merge or unmerge the replaced ones. */
+export function keyHashesOf(subscription: string, laneKeySystem: string | undefined, job: Job, event: PatientEvent): string[] {
+  const keys = job.laneKey ? [job.laneKey] : [];
+  if (job.barrier) for (const replaced of event.replaced ?? []) keys.push(patientKey(replaced, laneKeySystem));
+  return [...new Set(keys.filter((key) => key !== '').map((key) => keyHash(subscription, key)))];
 }

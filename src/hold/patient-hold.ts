@@ -2,10 +2,9 @@ import type { Logger } from 'pino';
 import type { BrokerSession, Delivery } from '../amqp/session-options.js';
 import type { Job, JobResult } from '../delivery/job.js';
 import type { PatientEvent } from '../event/patient-event.js';
-import { patientKey } from '../routing/patient-key.js';
 import { HoldBook, type Hold } from './hold-book.js';
 import { HoldChannel } from './hold-channel.js';
-import { CONTROL_HEADER, HOLD_KEY_HEADER, RELEASE_EVENT_HEADER, headerText, keyHash } from './hold-names.js';
+import { CONTROL_HEADER, HOLD_KEY_HEADER, RELEASE_EVENT_HEADER, headerText, keyHashesOf } from './hold-names.js';
 import { queueName } from '../amqp/topology.js';
 import { resumeRequest } from '../operations/release-request.js';
 import { isControlMessage, type HoldStage, type SettleExtra } from './hold-stage.js';
@@ -88,7 +87,7 @@ export class PatientHold implements HoldStage {
 
   submit(job: Job, delivery: Delivery, event: PatientEvent): void {
     if (job.generation !== this.generation) return; // stale: the broker delivers it again
-    const keys = this.keysOf(job, event);
+    const keys = keyHashesOf(this.options.subscription, this.options.laneKeySystem, job, event);
     const released = this.released.get(delivery);
     if (released) {
       this.inFlight.set(job.seq, { keys: [], released });
@@ -295,12 +294,5 @@ export class PatientHold implements HoldStage {
         },
       )
       .finally(() => (hold.draining = false));
-  }
-
-  /** Key hashes of the patients an event concerns: its own, and for a merge the replaced ones. */
-  private keysOf(job: Job, event: PatientEvent): string[] {
-    const keys = job.laneKey ? [job.laneKey] : [];
-    if (job.barrier) for (const replaced of event.replaced ?? []) keys.push(patientKey(replaced, this.options.laneKeySystem));
-    return [...new Set(keys.filter((key) => key !== '').map((key) => keyHash(this.options.subscription, key)))];
   }
 }

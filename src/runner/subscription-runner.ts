@@ -75,7 +75,7 @@ export const STOP_MARGIN_MS = DELIVERY_STOP_MARGIN_MS + CONFIRMS_DEADLINE_MS + C
  * slow or rejecting holds up no other subscription.
  *
  * Per event: decode (ResolutionStage, src/fhir/resolution-stage.ts) -> prepareEvent (route
- * -> map) -> send in order (DeliveryStream) -> settle (Settler: ack; or dead letter then
+ * -> map) -> hold stage (src/hold/) -> send in order (DeliveryStream) -> settle (Settler: ack; or dead letter then
  * ack; receipt before ack when enabled).
  */
 export class SubscriptionRunner {
