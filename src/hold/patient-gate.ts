@@ -11,7 +11,8 @@ export interface GateEntry {
   trigger?: Hold;
 }
 
-export type GateDecision = 'send' | 'park' | 'wait';
+/** `skip`: nothing to send (a copy of an event already sent): acked as it is. */
+export type GateDecision = 'send' | 'park' | 'wait' | 'skip';
 
 /**
  * Keeps a patient's next event away from the delivery stream until the one before it has
@@ -31,6 +32,7 @@ export class PatientGate {
     private readonly decide: (entry: GateEntry) => GateDecision,
     private readonly onSend: (entry: GateEntry) => void,
     private readonly onPark: (entry: GateEntry) => void,
+    private readonly onSkip: (entry: GateEntry) => void,
   ) {}
 
   enqueue(entry: GateEntry): void {
@@ -94,8 +96,10 @@ export class PatientGate {
       } else if (decision === 'send') {
         for (const key of entry.keys) this.busy.set(key, (this.busy.get(key) ?? 0) + 1);
         this.onSend(entry);
-      } else {
+      } else if (decision === 'park') {
         this.onPark(entry);
+      } else {
+        this.onSkip(entry);
       }
     }
     this.waiting = rest;

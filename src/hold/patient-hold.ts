@@ -50,6 +50,12 @@ export class PatientHold implements HoldStage {
       (entry) => this.decide(entry),
       (entry) => this.sendEntry(entry),
       (entry) => this.park(entry),
+      (entry) => {
+        // A copy of the replayed dead letter that already released this hold (it was sent
+        // and the `releasing` record written before the connection went): not sent again.
+        this.options.logger.info({ eventId: entry.job.eventId }, 'replayed dead letter already sent; its hold is being released');
+        this.options.session.ack(entry.delivery);
+      },
     );
   }
 
@@ -94,19 +100,7 @@ export class PatientHold implements HoldStage {
       this.options.send(job, delivery);
       return;
     }
-    const entry: GateEntry = { job, delivery, keys };
-    const hold = this.book.get(headerText(delivery.message.properties.headers, HOLD_KEY_HEADER) ?? '');
-    if (hold && hold.eventId === job.eventId) {
-      if (hold.state !== 'held') {
-        // A copy of the replayed dead letter that already released this hold (it was sent
-        // and the `releasing` record written before the connection went): not sent again.
-        this.options.logger.info({ eventId: job.eventId, hold: hold.id }, 'replayed dead letter already sent; its hold is being released');
-        this.options.session.ack(delivery);
-        return;
-      }
-      entry.trigger = hold;
-    }
-    this.gate.enqueue(entry);
+    this.gate.enqueue({ job, delivery, keys });
   }
 
   settling(job: Job, delivery: Delivery, result: JobResult): SettleExtra | undefined {
@@ -177,8 +171,14 @@ export class PatientHold implements HoldStage {
     }
   }
 
+  /** Decided once the holds are read: a replayed dead letter is told from the holds. */
   private decide(entry: GateEntry): GateDecision {
     if (!this.loaded) return 'wait';
+    const cause = this.book.get(headerText(entry.delivery.message.properties.headers, HOLD_KEY_HEADER) ?? '');
+    if (cause && cause.eventId === entry.job.eventId) {
+      if (cause.state !== 'held') return 'skip';
+      entry.trigger = cause;
+    }
     let held = false;
     for (const key of entry.keys) {
       const hold = this.book.holdOf(key);

@@ -119,4 +119,17 @@ describe('patient hold: the state a crash between two steps leaves', () => {
     expect(metrics).toMatch(new RegExp(`^mllp_held_patients\\{subscription="${state.name}"\\} 1$`, 'm'));
     await waitFor(async () => (await broker.messageCount(holdLogQueueName(state.name))) === 1, { message: 'log compacted to one record' });
   });
+
+  it('a dead letter replayed while the daemon is down is the first thing it takes: it releases the hold (read before anything is decided)', async () => {
+    const state = await crashState('hold-crash-replayed', (hold, id) => [{ op: 'hold', hold, key: hold, eventId: id('A1') }]);
+    const { broker, put, event, id, heldA, main, receivedIds } = state;
+    await broker.channel.assertQueue(heldA, { durable: true, arguments: { 'x-queue-type': 'classic' } });
+    await put(heldA, event('A2', 'PA'));
+    await put(main, event('A1', 'PA'), { [HOLD_KEY_HEADER]: state.hold, 'x-mllp-replays': 1 });
+    await put(main, event('A3', 'PA'));
+    await startInProcess(state.config);
+    await waitFor(() => receivedIds().includes(id('A3')), { message: 'A3 delivered' });
+    expect(receivedIds()).toEqual([id('A1'), id('A2'), id('A3')]);
+    await waitFor(async () => (await depthOrNull(broker, heldA)) === null, { message: 'held queue deleted' });
+  });
 });

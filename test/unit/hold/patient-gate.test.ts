@@ -11,8 +11,9 @@ function entry(seq: number, keys: string[], barrier = false): GateEntry {
 function gate(decide: (entry: GateEntry) => GateDecision = () => 'send') {
   const sent: number[] = [];
   const parked: number[] = [];
-  const instance = new PatientGate(decide, (e) => sent.push(e.job.seq), (e) => parked.push(e.job.seq));
-  return { instance, sent, parked };
+  const skipped: number[] = [];
+  const instance = new PatientGate(decide, (e) => sent.push(e.job.seq), (e) => parked.push(e.job.seq), (e) => skipped.push(e.job.seq));
+  return { instance, sent, parked, skipped };
 }
 
 describe('PatientGate', () => {
@@ -60,5 +61,13 @@ describe('PatientGate', () => {
     expect(sent).toEqual([2, 1]);
     instance.done(['a']);
     expect(sent).toEqual([2, 1, 3]);
+  });
+
+  it('`skip` drops the event without holding up its patient', () => {
+    const { instance, sent, skipped } = gate((e) => (e.job.seq === 1 ? 'skip' : 'send'));
+    instance.enqueue(entry(1, ['a']));
+    instance.enqueue(entry(2, ['a']));
+    expect(skipped).toEqual([1]);
+    expect(sent).toEqual([2]);
   });
 });
