@@ -1,4 +1,6 @@
+import type { ConfirmChannel } from 'amqplib';
 import { afterEach, describe, expect, it } from 'vitest';
+import { releaseRequest } from '../../../src/operations/release-request.js';
 import { runCli } from '../../helpers/cli.js';
 import { InProcessDaemon } from '../../helpers/daemon.js';
 import { waitFor } from '../../helpers/wait.js';
@@ -111,6 +113,23 @@ describe('releasing a held patient', () => {
     expect(receivedIds()).toEqual([id('A1'), id('C1'), id('A1'), id('M1'), id('B2'), id('B3')]);
     expect(setup.receiver.received[receivedIds().indexOf(id('M1'))]!.trigger).toBe('A40');
     await waitFor(async () => (await heldPatients(daemon, name)) === 0, { message: 'no patient held' });
+  });
+
+  it('a subscription without the option acks a release request and sends nothing for it; its dead letters hold nobody', async () => {
+    const setup = await holdSetup('hold-off', cleanups, { holdPatientOnDeadLetter: false });
+    const { broker, failing, event, id, receivedIds, name } = setup;
+    failing.add(id('A1'));
+    const daemon = await startInProcess(setup.config);
+    await broker.publishAll([event('A1', 'PA'), event('A2', 'PA')]);
+    await waitFor(() => receivedIds().includes(id('A2')), { message: 'A2 sent after A1 was dead-lettered' });
+    const { content, properties } = releaseRequest(id('A1'), 'f'.repeat(32));
+    await new Promise<void>((resolve, reject) => (broker.channel as ConfirmChannel).publish('', `mllp.${name}`, content, properties, (error) => (error ? reject(error) : resolve())));
+    await waitFor(() => daemon.logs.some((line) => String(line.msg).startsWith('release request ignored')), { message: 'release request ignored' });
+    await waitFor(async () => (await broker.messageCount(`mllp.${name}`)) === 0, { message: 'release request acked' });
+    expect(await broker.messageCount(`mllp.${name}.dead`)).toBe(1);
+    expect(await heldPatients(daemon, name)).toBeUndefined();
+    const report = await runCli(['dead-letters', '--subscription', name, '--config', setup.configFile]);
+    expect(report.stdout).not.toContain('held patients');
   });
 
   it('refuses a holdPatientOnDeadLetter that is not true or false (78, naming the key)', async () => {
