@@ -83,6 +83,7 @@ export class AmqpSession implements BrokerSession {
 
   ack(delivery: Delivery): boolean {
     if (!this.isCurrent(delivery.generation)) return false;
+    if (delivery.ack) return delivery.ack();
     this.live!.acks.ack(delivery.message.fields.deliveryTag);
     return true;
   }
@@ -95,6 +96,13 @@ export class AmqpSession implements BrokerSession {
     const live = this.live;
     if (!live) return Promise.reject(new Error('not connected to the broker'));
     return live.publisher.publish(exchange, routingKey, content, options, mandatory);
+  }
+
+  /** A confirm channel on the live connection; it closes with the connection. */
+  async openChannel(): Promise<ConfirmChannel> {
+    const live = this.live;
+    if (!live) throw new Error('not connected to the broker');
+    return live.model.createConfirmChannel();
   }
 
   /** Ready-message counts of the given queues (undefined each while disconnected). */

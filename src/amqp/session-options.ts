@@ -1,4 +1,4 @@
-import type { Channel, ConsumeMessage, Options } from 'amqplib';
+import type { Channel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import type { Logger } from 'pino';
 
 export type SessionState = 'connecting' | 'consuming' | 'closed';
@@ -7,6 +7,12 @@ export type SessionState = 'connecting' | 'consuming' | 'closed';
 export interface Delivery {
   message: ConsumeMessage;
   generation: number;
+  /**
+   * Set on a message fetched from another channel than the consuming one (a parked event
+   * released by the patient hold, src/hold/release-drain.ts): acks it there. False when
+   * its channel is gone.
+   */
+  ack?: () => boolean;
 }
 
 export interface AmqpSessionOptions {
@@ -57,4 +63,6 @@ export interface BrokerSession {
   publish(exchange: string, routingKey: string, content: Buffer, options: Options.Publish, mandatory?: boolean): Promise<void>;
   messageCounts(queues: readonly string[]): Promise<Array<number | undefined>>;
   restart(reason: string): void;
+  /** A confirm channel on the live connection, closed with it (the patient hold's, src/hold/hold-channel.ts). */
+  openChannel?(): Promise<ConfirmChannel>;
 }

@@ -2,13 +2,16 @@ import { deadLetterQueueName } from '../amqp/topology.js';
 import type { DeadLetterRecord } from '../operations/dead-letter.js';
 import { inspectDeadLetters, type DeadLetterReport } from '../operations/inspect.js';
 import { readyCount } from '../operations/operator-broker.js';
+import { holdingDeadLetters, parkedCount } from '../operations/release-request.js';
 import { EXIT_OK } from './exit-codes.js';
 import { operatorCommand, STANDARD_STREAMS, subscriptionFromConfig, withOperatorConnection, type CommandStreams } from './operator-command.js';
 
 export const DEAD_LETTERS_USAGE = `Usage: mllp-dispatcher dead-letters --subscription NAME [--config FILE] [--list] [--json]
 
 Shows what waits in mllp.NAME.dead without consuming it: counts by outcome and by reason,
-the oldest and newest dead letter. The queue is unchanged afterwards, order included.
+the oldest and newest dead letter, and the patients held behind a dead letter
+(holdPatientOnDeadLetter) with the number of events parked behind each. The queue is
+unchanged afterwards, order included.
 
 Options:
   --subscription NAME   the subscription (required)
@@ -35,20 +38,40 @@ export function deadLettersCommand(argv: string[], streams: CommandStreams = STA
     const queue = deadLetterQueueName(subscription.name);
     const report = await withOperatorConnection(config.amqp, `dead-letters ${subscription.name}`, async (model) => {
       await readyCount(model, queue);
-      return inspectDeadLetters(model, queue, values.list ?? false);
+      const inspected = await inspectDeadLetters(model, queue, values.list ?? false);
+      const held: HeldPatient[] = [];
+      for (const record of await holdingDeadLetters(model, queue)) {
+        held.push({ eventId: record.eventId, holdKey: record.holdKey!, parked: await parkedCount(model, subscription.name, record.holdKey!) });
+      }
+      return { ...inspected, heldPatients: held };
     });
     streams.out.write(values.json ? `${JSON.stringify({ subscription: subscription.name, ...report }, null, 2)}\n` : formatReport(report));
     return EXIT_OK;
   });
 }
 
-function formatReport(report: DeadLetterReport): string {
+/** A dead letter that held its patient; `parked` null once the hold has ended (its queue is gone). */
+interface HeldPatient {
+  eventId: string | null;
+  holdKey: string;
+  parked: number | null;
+}
+
+function formatReport(report: DeadLetterReport & { heldPatients: HeldPatient[] }): string {
   const lines = [`${report.queue}: ${report.total} dead letter(s)`];
   if (report.total > 0) {
     lines.push(`oldest ${report.oldest ?? 'unknown'}, newest ${report.newest ?? 'unknown'}`, '', 'by outcome:');
     for (const [outcome, count] of sortedByCount(report.byOutcome)) lines.push(`  ${String(count).padStart(7)}  ${outcome}`);
     lines.push('', 'by reason:');
     for (const [reason, count] of sortedByCount(report.byReason)) lines.push(`  ${String(count).padStart(7)}  ${reason}`);
+  }
+  const held = report.heldPatients.filter((patient) => patient.parked !== null);
+  if (report.heldPatients.length > 0) {
+    lines.push('', `held patients: ${held.length}`);
+    for (const patient of report.heldPatients) {
+      const state = patient.parked === null ? 'hold ended' : `holds patient ${patient.holdKey}, ${patient.parked} event(s) parked`;
+      lines.push(`  ${patient.eventId ?? '-'}  ${state}`);
+    }
   }
   if (report.deadLetters && report.deadLetters.length > 0) lines.push('', ...table(report.deadLetters));
   return `${lines.join('\n')}\n`;

@@ -12,12 +12,14 @@ import { CHARSETS, type Charset } from '../hl7/charset.js';
 import { deadLettersCommand } from './dead-letters.js';
 import { replayCommand } from './replay.js';
 import { backfillCommand } from './backfill.js';
+import { releaseCommand } from './release.js';
 
 /** Operator commands parse their own options and print their own --help. */
 const OPERATOR_COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   'dead-letters': deadLettersCommand,
   replay: replayCommand,
   backfill: backfillCommand,
+  release: releaseCommand,
 };
 
 const USAGE = `Usage: mllp-dispatcher [command] [options]
@@ -30,6 +32,7 @@ Commands:
   dead-letters             what waits in a subscription's dead-letter queue (see dead-letters --help)
   replay                   move dead letters back into their subscription's queue (see replay --help)
   backfill FILE...         load a subscription's receiver with existing patients (see backfill --help)
+  release                  end a patient's hold after a dead letter (see release --help)
 
 Options:
   --config FILE            configuration file (or env MLLP_DISPATCHER_CONFIG)

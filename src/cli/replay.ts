@@ -29,7 +29,9 @@ Options:
   --limit N                replay (or discard) at most N dead letters
   --dry-run                list what would be replayed; change nothing
   --discard                remove the matching dead letters instead of replaying them
-                           (for those dealt with by hand); needs --yes
+                           (for those dealt with by hand); needs --yes. A dead letter that
+                           holds its patient (holdPatientOnDeadLetter) releases the hold:
+                           the patient's parked events are sent
   --yes                    confirms --discard
   --help
 
@@ -72,7 +74,7 @@ export function replayCommand(argv: string[], streams: CommandStreams = STANDARD
       `replay ${subscription.name}`,
       async (model, interrupted) => {
         await readyCount(model, deadQueue);
-        if (mode === 'replay') await readyCount(model, targetQueue);
+        if (mode !== 'dry-run') await readyCount(model, targetQueue);
         return replayDeadLetters({
           model,
           deadQueue,
@@ -89,6 +91,7 @@ export function replayCommand(argv: string[], streams: CommandStreams = STANDARD
     if (mode === 'dry-run' && summary.records.length > 0) streams.out.write(`${table(summary.records).join('\n')}\n`);
     const verb = mode === 'replay' ? `replay of ${deadQueue} into ${targetQueue}` : mode === 'discard' ? `discard from ${deadQueue}` : `dry run on ${deadQueue} (nothing changed)`;
     streams.out.write(`${verb}: ${describe(mode, summary)}, scanned ${summary.scanned} of ${summary.total}\n`);
+    if (summary.holdsReleased > 0) streams.out.write(`released ${summary.holdsReleased} held patient(s): their parked events are sent in order (docs/PATIENT-HOLD.md)\n`);
     if (limit !== undefined && summary.taken >= limit && summary.scanned < summary.total) streams.out.write(`stopped at --limit ${limit}: the dead letters behind were not looked at\n`);
     if (summary.interrupted) streams.out.write(`interrupted: the dead letters not yet looked at stay in ${deadQueue}\n`);
     if (summary.error) streams.err.write(`mllp-dispatcher replay: stopped: ${summary.error}; dead letters not replayed stay in ${deadQueue}\n`);

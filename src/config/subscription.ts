@@ -44,6 +44,8 @@ export interface SubscriptionConfig {
   receiver: ReceiverTransport;
   /** `"paused": true`: consume nothing, events wait in the queue (src/operations/paused-feed.ts). */
   paused: boolean;
+  /** `"holdPatientOnDeadLetter": true`: a dead-lettered patient's later events wait (docs/PATIENT-HOLD.md). */
+  holdPatientOnDeadLetter: boolean;
   /** A stable digest of the subscription's source JSON: live reload restarts a subscription only when it changes. */
   fingerprint: string;
 }
@@ -144,6 +146,8 @@ function resolveSubscription(
   const policy = readPolicy(sub);
   const paused = sub.raw('paused') ?? false;
   if (typeof paused !== 'boolean') sub.problem('paused', 'must be true or false');
+  const hold = sub.raw('holdPatientOnDeadLetter') ?? false;
+  if (typeof hold !== 'boolean') sub.problem('holdPatientOnDeadLetter', 'must be true or false');
   sub.rejectUnknownKeys();
 
   if (problems.length > before || !endpoint || !when) return undefined;
@@ -180,6 +184,7 @@ function resolveSubscription(
     policy,
     receiver,
     paused: paused === true,
+    holdPatientOnDeadLetter: hold === true,
     fingerprint: JSON.stringify(entry),
   };
   if (notBefore) resolved.notBefore = notBefore;

@@ -39,6 +39,7 @@ export class DispatcherMetrics {
   readonly oldestEventAge: Gauge<'subscription'>;
   readonly inFlightEvents: Gauge<'subscription'>;
   readonly certificateExpiry: Gauge<'subscription' | 'certificate'>;
+  readonly heldPatients: Gauge<'subscription'>;
   private readonly probes = new Map<string, { oldestReceivedAt(): number | undefined; depth: number }>();
   /** Per-event tallies kept outside prom-client (hot-metrics.ts), written into it before every read. */
   private readonly tallies = new Map<string, { flush(): void }>();
@@ -172,6 +173,12 @@ export class DispatcherMetrics {
       labelNames: ['subscription', 'certificate'],
       registers,
     });
+    this.heldPatients = new Gauge({
+      name: 'mllp_held_patients',
+      help: 'Patients whose events wait behind a dead letter (holdPatientOnDeadLetter; docs/PATIENT-HOLD.md).',
+      labelNames: ['subscription'],
+      registers,
+    });
     const probes = this.probes;
     this.oldestEventAge = new Gauge({
       name: 'mllp_oldest_event_age_seconds',
@@ -219,7 +226,7 @@ export class DispatcherMetrics {
   forget(subscription: string): void {
     this.probes.delete(subscription);
     this.tallies.delete(subscription);
-    for (const metric of [this.ackLatency, this.rateLimitWait, this.unroutableDeadLetters, this.receiverConnections, this.receiverReachable, this.brokerConnected, this.brokerBlocked, this.consuming, this.activeConsumer, this.lastAccepted, this.oldestEventAge, this.inFlightEvents]) {
+    for (const metric of [this.ackLatency, this.rateLimitWait, this.unroutableDeadLetters, this.receiverConnections, this.receiverReachable, this.brokerConnected, this.brokerBlocked, this.consuming, this.activeConsumer, this.lastAccepted, this.oldestEventAge, this.inFlightEvents, this.heldPatients]) {
       metric.remove({ subscription });
     }
     for (const outcome of OUTCOMES) {

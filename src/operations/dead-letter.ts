@@ -1,5 +1,6 @@
 import type { GetMessage } from 'amqplib';
 import { OUTCOMES } from '../delivery/outcomes.js';
+import { HOLD_KEY_HEADER } from '../hold/hold-names.js';
 
 /** Header counting how often an event was replayed from its dead-letter queue (`replay`). */
 export const REPLAYS_HEADER = 'x-mllp-replays';
@@ -21,6 +22,8 @@ export interface DeadLetterRecord {
   replays: number;
   /** The producer's routing key (`x-mllp-routing-key`), e.g. `patient.create`. */
   routingKey: string | null;
+  /** Set when this dead letter held its patient (`x-mllp-hold-key`, docs/PATIENT-HOLD.md): the hold's key hash. */
+  holdKey?: string;
 }
 
 export function readDeadLetter(message: Pick<GetMessage, 'properties'>): DeadLetterRecord {
@@ -31,7 +34,8 @@ export function readDeadLetter(message: Pick<GetMessage, 'properties'>): DeadLet
     return Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
   };
   const at = text('x-mllp-dead-lettered-at');
-  return {
+  const holdKey = text(HOLD_KEY_HEADER);
+  const record: DeadLetterRecord = {
     eventId: typeof message.properties.messageId === 'string' ? message.properties.messageId : null,
     outcome: text('x-mllp-outcome') ?? 'unknown',
     ackCode: text('x-mllp-ack-code'),
@@ -42,6 +46,8 @@ export function readDeadLetter(message: Pick<GetMessage, 'properties'>): DeadLet
     replays: Number(text(REPLAYS_HEADER) ?? 0) || 0,
     routingKey: text('x-mllp-routing-key'),
   };
+  if (holdKey !== null) record.holdKey = holdKey;
+  return record;
 }
 
 /** Which dead letters `replay` takes; every set criterion must match (an empty filter takes all). */

@@ -1,6 +1,7 @@
 import type { ChannelModel, ConfirmChannel, GetMessage, Options } from 'amqplib';
 import { matchesFilter, readDeadLetter, REPLAYS_HEADER, type DeadLetterFilter, type DeadLetterRecord } from './dead-letter.js';
 import { scanQueue } from './operator-broker.js';
+import { releaseRequest } from './release-request.js';
 
 export type ReplayMode = 'replay' | 'discard' | 'dry-run';
 
@@ -37,6 +38,8 @@ export interface ReplaySummary extends ReplayProgress {
   error?: string;
   /** The dead letters taken (replayed, discarded, or that a dry run would take), in queue order. */
   records: DeadLetterRecord[];
+  /** Discard: held patients whose release was requested (docs/PATIENT-HOLD.md, step 5). */
+  holdsReleased: number;
 }
 
 /** Dead-letter headers that describe the failure: a replayed event starts clean. */
@@ -57,7 +60,10 @@ const FAILURE_HEADERS = ['x-mllp-outcome', 'x-mllp-reason', 'x-mllp-ack-code', '
  *
  * The replayed event keeps its body, message id (the event id, hence the same MSH-10) and
  * properties, and the original routing key in `x-mllp-routing-key`; the failure headers are
- * dropped and `x-mllp-replays` counts the replays.
+ * dropped and `x-mllp-replays` counts the replays. A dead letter that holds its patient
+ * (`x-mllp-hold-key`) keeps that header: the daemon sends it, then the patient's parked
+ * events. Discarding such a dead letter first publishes a release request into the
+ * subscription's queue (confirmed), so the held events follow in queue order.
  */
 export async function replayDeadLetters(options: ReplayOptions): Promise<ReplaySummary> {
   const channel: ConfirmChannel = await options.model.createConfirmChannel();
@@ -68,6 +74,7 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayS
   const { messageCount: total } = await channel.checkQueue(options.deadQueue);
   const progress: ReplayProgress = { total, scanned: 0, taken: 0, skipped: 0, failed: 0 };
   const records: DeadLetterRecord[] = [];
+  let holdsReleased = 0;
   const limit = options.limit ?? Number.POSITIVE_INFINITY;
   options.onProgress?.({ ...progress });
 
@@ -87,13 +94,22 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayS
       } else {
         if (options.mode === 'replay') {
           returned = false;
-          const confirmed = await publishConfirmed(channel, options.targetQueue, message);
+          const confirmed = await publishConfirmed(channel, options.targetQueue, message.content, replayProperties(message));
           if (!confirmed || returned) {
             // Refused or unroutable: the dead letter stays (it returns to its place at the end).
             progress.failed++;
             options.onProgress?.({ ...progress });
             return closedReason ? 'stop' : 'continue';
           }
+        } else if (record.holdKey !== undefined && record.eventId !== null) {
+          returned = false;
+          const { content, properties } = releaseRequest(record.eventId, record.holdKey);
+          if (!(await publishConfirmed(channel, options.targetQueue, content, properties)) || returned) {
+            progress.failed++;
+            options.onProgress?.({ ...progress });
+            return closedReason ? 'stop' : 'continue';
+          }
+          holdsReleased++;
         }
         channel.ack(message);
         progress.taken++;
@@ -109,16 +125,16 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayS
   // Closing returns every dead letter not acked to its place; the acks sent before it are
   // processed first (same channel).
   await channel.close().catch(() => {});
-  const summary: ReplaySummary = { ...progress, mode: options.mode, interrupted, records };
+  const summary: ReplaySummary = { ...progress, mode: options.mode, interrupted, records, holdsReleased };
   const error = closedReason ?? failure;
   if (error) summary.error = error.message;
   return summary;
 }
 
-function publishConfirmed(channel: ConfirmChannel, queue: string, message: GetMessage): Promise<boolean> {
+function publishConfirmed(channel: ConfirmChannel, queue: string, content: Buffer, properties: Options.Publish): Promise<boolean> {
   return new Promise((resolve) => {
     try {
-      channel.publish('', queue, message.content, replayProperties(message), (error) => resolve(!error));
+      channel.publish('', queue, content, { ...properties, mandatory: true }, (error) => resolve(!error));
     } catch {
       resolve(false);
     }

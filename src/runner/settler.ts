@@ -3,6 +3,8 @@ import { UnroutableError, type BrokerSession, type Delivery } from '../amqp/amqp
 import type { Outcome } from '../delivery/outcomes.js';
 import { referenceOf } from '../fhir/resolution-stage.js';
 import { isoNow, jsonNumberOrNull, jsonString, jsonStringOrNull } from '../util/json-text.js';
+import type { Job, JobResult } from '../delivery/job.js';
+import type { SettleExtra } from '../hold/hold-stage.js';
 
 /** How an event ended, as far as the broker and the receipt are concerned. */
 export interface Settlement {
@@ -75,8 +77,10 @@ export class Settler {
   /**
    * The one place deliveries are settled, and the stale check: an event whose connection is
    * gone is not published, counted or logged as settled (the copy the broker redelivers is).
+   * `extra` (the patient hold, src/hold/patient-hold.ts): headers for the dead letter, and
+   * a publish the ack waits for as for the others.
    */
-  settle(delivery: Delivery, settlement: Settlement, uncertainSends = 0): void {
+  settle(delivery: Delivery, settlement: Settlement, uncertainSends = 0, extra?: SettleExtra): void {
     const { session, subscription } = this.options;
     if (!session.isCurrent(delivery.generation)) {
       // The channel it came on is gone; the broker redelivers it. Publishing now would only
@@ -90,9 +94,10 @@ export class Settler {
       // Mandatory: a dead letter nothing is bound to receive (amqp.declare false, binding
       // removed) would otherwise be confirmed and silently dropped.
       publishes.push(
-        session.publish(this.options.deadLetterExchange, subscription, delivery.message.content, deadLetterProperties(delivery, settlement, subscription), true),
+        session.publish(this.options.deadLetterExchange, subscription, delivery.message.content, deadLetterProperties(delivery, settlement, subscription, extra?.deadLetterHeaders), true),
       );
     }
+    if (extra?.before) publishes.push(extra.before);
     if (this.options.receipts) {
       const receipt = receiptText(settlement, subscription, referenceOf(delivery));
       publishes.push(
@@ -154,7 +159,7 @@ export class Settler {
   }
 }
 
-function deadLetterProperties(delivery: Delivery, settlement: Settlement, subscription: string) {
+function deadLetterProperties(delivery: Delivery, settlement: Settlement, subscription: string, extraHeaders?: Record<string, unknown>) {
   const original = delivery.message.properties;
   return {
     persistent: true,
@@ -174,6 +179,7 @@ function deadLetterProperties(delivery: Delivery, settlement: Settlement, subscr
       'x-mllp-subscription': subscription,
       'x-mllp-routing-key': producerRoutingKey(delivery),
       'x-mllp-dead-lettered-at': new Date().toISOString(),
+      ...(extraHeaders ?? {}),
     },
   };
 }
@@ -183,7 +189,7 @@ function deadLetterProperties(delivery: Delivery, settlement: Settlement, subscr
  * default exchange (routing key = queue name) and carries the producer's key in
  * `x-mllp-routing-key` (src/operations/replay.ts, src/operations/backfill.ts).
  */
-function producerRoutingKey(delivery: Delivery): string {
+export function producerRoutingKey(delivery: Delivery): string {
   const header = delivery.message.properties.headers?.['x-mllp-routing-key'];
   return delivery.message.fields.exchange === '' && typeof header === 'string' ? header : delivery.message.fields.routingKey;
 }
@@ -195,4 +201,19 @@ export function receiptText(settlement: Settlement, subscription: string, refere
     `,"trigger":${jsonStringOrNull(settlement.trigger)},"outcome":${jsonString(settlement.outcome)},"ackCode":${jsonStringOrNull(settlement.ackCode)}` +
     `,"attempts":${jsonNumberOrNull(settlement.attempts)},"latencyMs":${jsonNumberOrNull(settlement.latencyMs)},"at":"${isoNow()}"`;
   return reference ? `${text},"reference":${jsonString(reference)}}` : `${text}}`;
+}
+
+/** A job's result as the settler takes it. */
+export function settlementOf(job: Job, result: JobResult): Settlement {
+  return {
+    outcome: result.outcome,
+    action: result.action,
+    eventId: job.eventId,
+    controlId: result.controlId,
+    trigger: result.trigger,
+    ackCode: result.ackCode ?? null,
+    attempts: result.attempts,
+    latencyMs: result.latencyMs !== undefined ? Math.round(result.latencyMs * 1000) / 1000 : null,
+    reason: result.reason ?? null,
+  };
 }

@@ -14,7 +14,9 @@ import type { Job, JobResult } from '../delivery/job.js';
 import { describeEndpoint } from '../transport/endpoint.js';
 import type { MllpClientOptions, MllpSender } from '../transport/mllp-client.js';
 import type { DispatcherMetrics } from '../observability/metrics.js';
-import { Settler, type Settlement } from './settler.js';
+import { Settler, settlementOf } from './settler.js';
+import { createHoldStage } from '../hold/create-hold-stage.js';
+import type { HoldStage } from '../hold/hold-stage.js';
 import { LateAnswerReporter } from './late-answers.js';
 import type { ConsumerRole } from './consumer-role.js';
 import { ResolutionStage, type Resolved, type ResolutionWait } from '../fhir/resolution-stage.js';
@@ -73,7 +75,7 @@ export const STOP_MARGIN_MS = DELIVERY_STOP_MARGIN_MS + CONFIRMS_DEADLINE_MS + C
  * slow or rejecting holds up no other subscription.
  *
  * Per event: decode (ResolutionStage, src/fhir/resolution-stage.ts) -> prepareEvent (route
- * -> map) -> send in order (DeliveryStream) -> settle (Settler: ack; or dead letter then
+ * -> map) -> hold stage (src/hold/) -> send in order (DeliveryStream) -> settle (Settler: ack; or dead letter then
  * ack; receipt before ack when enabled).
  */
 export class SubscriptionRunner {
@@ -82,6 +84,8 @@ export class SubscriptionRunner {
   private readonly dispatcher: DeliveryStream;
   private readonly settler: Settler;
   private readonly resolution: ResolutionStage;
+  /** Where prepared events go before the stream: the patient hold, or straight through (src/hold/). */
+  private readonly hold: HoldStage;
   private readonly logger: Logger;
   private readonly telemetry: SubscriptionTelemetry;
   private readonly now: () => Date;
@@ -105,7 +109,10 @@ export class SubscriptionRunner {
     this.session = createSession({
       ...sessionSettings(sub, amqp),
       onMessage: (delivery) => this.receive(delivery),
-      onLiveGeneration: (generation) => this.dispatcher.setLiveGeneration(generation),
+      onLiveGeneration: (generation) => {
+        this.dispatcher.setLiveGeneration(generation);
+        this.hold.liveGeneration(generation);
+      },
       // More events received than lanes can have in flight: a backlog is being worked off.
       backlog: () => this.dispatcher.depth > sub.lanes,
       onFatal: options.onFatal,
@@ -152,6 +159,7 @@ export class SubscriptionRunner {
       isCurrent: (generation) => this.session.isCurrent(generation),
       onResolved: (delivery, resolved, receivedAt) => this.onResolved(delivery, resolved, receivedAt),
     });
+    this.hold = createHoldStage({ subscription: sub, queueType: amqp.queueType, session: this.session, logger: this.logger, metrics, send: (job, delivery) => this.send(job, delivery), resolve: (delivery) => this.resolution.push(delivery, Date.now()) });
     metrics.watchStream(sub.name, this.resolution.probeWith(this.dispatcher));
   }
 
@@ -229,6 +237,7 @@ export class SubscriptionRunner {
     this.inbox = [];
     for (const delivery of inbox) {
       this.telemetry.role.delivered();
+      if (this.hold.takeControl(delivery)) continue;
       // Decoding, and reading the Patient of reference events, in queue order.
       this.resolution.push(delivery, Date.now());
     }
@@ -245,7 +254,10 @@ export class SubscriptionRunner {
     if (this.options.phi && this.logger.isLevelEnabled('debug')) {
       for (const built of prepared.messages) this.logger.debug({ eventId: prepared.event.id, controlId: built.controlId, hl7: maskSecurityField(built.text) }, 'built HL7 message');
     }
-    const job = this.jobFor(prepared.event, prepared.messages, delivery, receivedAt);
+    this.hold.submit(this.jobFor(prepared.event, prepared.messages, delivery, receivedAt), delivery, prepared.event);
+  }
+
+  private send(job: Job, delivery: Delivery): void {
     this.deliveries.set(job.seq, delivery);
     this.dispatcher.submit(job);
   }
@@ -265,7 +277,7 @@ export class SubscriptionRunner {
 
   private settled(job: Job, result: JobResult): void {
     const delivery = this.takeDelivery(job);
-    if (delivery) this.settler.settle(delivery, settlementOf(job, result), result.uncertainSends);
+    if (delivery) this.settler.settle(delivery, settlementOf(job, result), result.uncertainSends, this.hold.settling(job, delivery, result));
   }
 
   /** The job is back from the stream (settled, abandoned or dropped): its AMQP delivery, forgotten here. */
@@ -281,19 +293,4 @@ export class SubscriptionRunner {
     if (earlier) this.logger.info({ eventId, controlId: earlier.controlId }, 'redelivered event was already accepted by the receiver; acknowledging without resending');
     return earlier;
   }
-}
-
-/** A job's result as the settler takes it. */
-function settlementOf(job: Job, result: JobResult): Settlement {
-  return {
-    outcome: result.outcome,
-    action: result.action,
-    eventId: job.eventId,
-    controlId: result.controlId,
-    trigger: result.trigger,
-    ackCode: result.ackCode ?? null,
-    attempts: result.attempts,
-    latencyMs: result.latencyMs !== undefined ? Math.round(result.latencyMs * 1000) / 1000 : null,
-    reason: result.reason ?? null,
-  };
 }

@@ -69,6 +69,11 @@ export class TestBroker {
     this.queues.add(`mllp.${name}.dead`);
   }
 
+  /** Registers one more queue the daemon declares (e.g. the patient hold's) so close() deletes it. */
+  ownQueue(queue: string): void {
+    this.queues.add(queue);
+  }
+
   /** Publishes an event as a producer would (routing key `patient.<type>`, confirmed). */
   async publish(event: Record<string, unknown> | Buffer, options: { routingKey?: string; messageId?: string; headers?: Record<string, unknown> } = {}): Promise<void> {
     const body = Buffer.isBuffer(event) ? event : Buffer.from(JSON.stringify(event));

@@ -223,6 +223,14 @@ describe('each subscription problem, named by its key path', () => {
     expect(problemsWith({ dispatcher: 'fhir-rest' })).toEqual([`${P}.dispatcher: must be one of hl7-pat-id-source`]);
   });
 
+  it('holdPatientOnDeadLetter: true or false, default false', () => {
+    expect(problemsWith({ holdPatientOnDeadLetter: 'yes' })).toEqual([`${P}.holdPatientOnDeadLetter: must be true or false`]);
+    expect(problemsWith({ holdPatientOnDeadLetter: 1 })).toEqual([`${P}.holdPatientOnDeadLetter: must be true or false`]);
+    const held = load({ configFile: dir.write('held.json', { subscriptions: [minimalSubscription('s', { holdPatientOnDeadLetter: true })] }) }).subscriptions[0]!;
+    const plain = load({ configFile: dir.write('plain.json', { subscriptions: [minimalSubscription('s')] }) }).subscriptions[0]!;
+    expect([held.holdPatientOnDeadLetter, plain.holdPatientOnDeadLetter]).toEqual([true, false]);
+  });
+
   it('MSH8File: readable, and not together with MSH8', () => {
     expect(problemsWith({ settings: { MSH8File: 'missing.txt' } })).toEqual([`${P}.settings.MSH8File: cannot be read (ENOENT)`]);
     dir.write('msh8.txt', 'x');
