@@ -2,21 +2,16 @@ import type { Logger } from 'pino';
 import { UnroutableError, type BrokerSession, type Delivery } from '../amqp/amqp-session.js';
 import type { Outcome } from '../delivery/outcomes.js';
 import { referenceOf } from '../fhir/resolution-stage.js';
+import type { SettledLineFields } from '../observability/settled-line.js';
 import { isoNow, jsonNumberOrNull, jsonString, jsonStringOrNull } from '../util/json-text.js';
 import type { Job, JobResult } from '../delivery/job.js';
 import type { SettleExtra } from '../hold/hold-stage.js';
 
 /** How an event ended, as far as the broker and the receipt are concerned. */
-export interface Settlement {
+export interface Settlement extends SettledLineFields {
   outcome: Outcome;
   /** `dead-letter`: publish to the dead-letter exchange (confirmed) before acking. */
   action: 'ack' | 'dead-letter';
-  eventId: string | null;
-  controlId: string | null;
-  trigger: string | null;
-  ackCode: string | null;
-  attempts: number;
-  latencyMs: number | null;
   /** Log-safe reason; becomes `x-mllp-reason` of a dead letter. */
   reason: string | null;
 }

@@ -8,7 +8,7 @@ import { patientEvent } from './events.js';
  * consumes it, and a SIGTERM whose exit is timed.
  */
 
-type Cleanups = Array<() => Promise<unknown>>;
+export type Cleanups = Array<() => Promise<unknown>>;
 
 /** SIGTERM to the daemon; resolves with its exit and how long after the signal it came. */
 export async function timedSigterm(daemon: DaemonProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null; afterMs: number }> {
@@ -18,7 +18,7 @@ export async function timedSigterm(daemon: DaemonProcess): Promise<{ code: numbe
   return { ...exit, afterMs: Date.now() - sentAt };
 }
 
-/** A daemon process killed (SIGKILL) at cleanup if the test left it running. */
+/** A daemon process (the built one) killed (SIGKILL) at cleanup if the test left it running. */
 export function startDaemon(configFile: string, cleanups: Cleanups): DaemonProcess {
   const daemon = new DaemonProcess(configFile);
   cleanups.push(async () => {

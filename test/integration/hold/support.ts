@@ -11,7 +11,8 @@ import { heldQueueName, holdLogQueueName, keyHash } from '../../../src/hold/hold
  * rest, and helpers to follow each patient's events by event id (README, "Operator
  * workflows"; docs/PATIENT-HOLD.md).
  */
-export type Cleanups = Array<() => Promise<unknown>>;
+export type { Cleanups } from '../../helpers/stop-timing.js';
+import type { Cleanups } from '../../helpers/stop-timing.js';
 
 export const SYSTEM = 'urn:oid:1.2.3.4.5.6.1';
 
@@ -54,15 +55,7 @@ export async function holdSetup(prefix: string, cleanups: Cleanups, overrides: R
   return { broker, receiver, name, configFile, config, failing, silent, event, heldQueue, receivedIds, id };
 }
 
-/** The built daemon as a child process, SIGKILLed at cleanup if still running. */
-export function startDaemon(configFile: string, cleanups: Cleanups): DaemonProcess {
-  const daemon = new DaemonProcess(configFile);
-  cleanups.push(async () => {
-    daemon.kill('SIGKILL');
-    await daemon.exited;
-  });
-  return daemon;
-}
+export { startDaemon } from '../../helpers/stop-timing.js';
 
 /** Ready messages of a queue, or null when it does not exist. */
 export async function depthOrNull(broker: TestBroker, queue: string): Promise<number | null> {
