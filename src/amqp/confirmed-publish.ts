@@ -1,4 +1,5 @@
 import type { ChannelModel, ConfirmChannel, Options } from 'amqplib';
+import { directPublisher, type DirectPublish } from './publish-frames.js';
 
 /** Header that identifies a mandatory publication, to match the broker's basic.return to it. */
 export const PUBLISH_ID_HEADER = 'x-mllp-publish-id';
@@ -17,12 +18,14 @@ export class ConfirmedPublisher {
   private counter = 0;
   /** Ids of mandatory publishes the broker returned as unroutable (basic.return precedes the confirm). */
   private readonly returned = new Set<string>();
+  private readonly direct: DirectPublish | undefined;
 
   constructor(
     private readonly channel: ConfirmChannel,
     /** Makes publish ids unique across the session's connections. */
     private readonly idPrefix: string,
   ) {
+    this.direct = directPublisher(channel);
     channel.on('return', (message: { properties: { headers?: Record<string, unknown> } }) => {
       const id = message.properties.headers?.[PUBLISH_ID_HEADER];
       if (typeof id === 'string') this.returned.add(id);
@@ -39,14 +42,17 @@ export class ConfirmedPublisher {
     const publishId = mandatory ? `${this.idPrefix}.${++this.counter}` : undefined;
     const publishOptions = publishId ? { ...options, mandatory: true, headers: { ...(options.headers ?? {}), [PUBLISH_ID_HEADER]: publishId } } : options;
     return new Promise((resolve, reject) => {
+      const confirmed = (error: unknown) => {
+        if (error) return reject(error instanceof Error ? error : new Error('publish not confirmed'));
+        if (publishId !== undefined && this.returned.delete(publishId)) {
+          return reject(new UnroutableError(`no queue is bound to exchange ${exchange} with routing key ${routingKey}`));
+        }
+        resolve();
+      };
       try {
-        this.channel.publish(exchange, routingKey, content, publishOptions, (error) => {
-          if (error) return reject(error instanceof Error ? error : new Error('publish not confirmed'));
-          if (publishId !== undefined && this.returned.delete(publishId)) {
-            return reject(new UnroutableError(`no queue is bound to exchange ${exchange} with routing key ${routingKey}`));
-          }
-          resolve();
-        });
+        // Receipts take the direct path (publish-frames.ts); the rest, or when it declines, amqplib's.
+        if (publishId === undefined && this.direct?.(exchange, routingKey, content, options, confirmed)) return;
+        this.channel.publish(exchange, routingKey, content, publishOptions, confirmed);
       } catch (error) {
         reject(error as Error);
       }
