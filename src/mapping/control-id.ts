@@ -22,12 +22,18 @@ export function controlIdFor(eventId: string, subscription: string, index: numbe
     throw new RangeError('controlIdFor: index must be an integer in [0, 2^32)');
   }
   // One buffer, one update: each update() call costs about as much as hashing these bytes.
-  const input = Buffer.allocUnsafe(TAG.length + 12 + 2 * (eventId.length + subscription.length));
-  let offset = TAG.copy(input, 0);
-  offset = writeLengthPrefixed(input, offset, eventId);
-  offset = writeLengthPrefixed(input, offset, subscription);
-  input.writeUInt32BE(index, offset);
-  return crockford100(sha256(input));
+  // The scratch buffer starts with TAG already; it is only read by the hash call below.
+  const length = TAG.length + 12 + 2 * (eventId.length + subscription.length);
+  if (scratch.length < length) scratch = withTag(Buffer.allocUnsafe(Math.max(length, 2 * scratch.length)));
+  let offset = writeLengthPrefixed(scratch, TAG.length, eventId);
+  offset = writeLengthPrefixed(scratch, offset, subscription);
+  scratch.writeUInt32BE(index, offset);
+  return crockford100(sha256(scratch.subarray(0, length)));
+}
+
+function withTag(buffer: Buffer): Buffer {
+  TAG.copy(buffer, 0);
+  return buffer;
 }
 
 export const CONTROL_ID_LENGTH = 20;
@@ -40,6 +46,7 @@ const sha256: (input: Buffer) => Buffer =
 
 const TAG = Buffer.from('mllp-dispatcher/MSH-10/v1\0', 'latin1');
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+let scratch = withTag(Buffer.allocUnsafe(256));
 
 /** Writes `s` as uint32 BE code-unit count + UTF-16LE code units; returns the next offset. */
 function writeLengthPrefixed(target: Buffer, offset: number, s: string): number {
