@@ -46,11 +46,14 @@ export function subcomponents(...items: Item[]): string {
  */
 export function repetitions(items: readonly Item[]): string {
   let out = '';
-  for (const item of items) {
-    if (!item) continue;
-    out = out === '' ? item : out + REPETITION_SEPARATOR + item;
-  }
+  for (const item of items) out = withRepetition(out, item);
   return out;
+}
+
+/** `field` with `item` as one more repetition; an empty item is left out, as in {@link repetitions}. */
+export function withRepetition(field: string, item: Item): string {
+  if (!item) return field;
+  return field === '' ? item : field + REPETITION_SEPARATOR + item;
 }
 
 /**

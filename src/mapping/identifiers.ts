@@ -1,6 +1,6 @@
 import type { FhirIdentifier } from '../event/patient-event.js';
 import { escapeHl7, escapeHl7Code } from '../hl7/escape.js';
-import { components, repetitions, subcomponents } from '../hl7/segment.js';
+import { components, subcomponents, withRepetition } from '../hl7/segment.js';
 import { versionAtLeast, type Hl7Version } from '../hl7/versions.js';
 import { IDENTIFIER_TYPE, definedIn } from './tables/hl7-tables.js';
 import type { AuthorityOverride } from './adapt/receiver-adaptation.js';
@@ -113,14 +113,14 @@ export function identifierList(
   authorityOverride?: (identifier: FhirIdentifier) => string | undefined,
 ): string {
   if (!identifiers || identifiers.length === 0) return '';
-  const out: string[] = [];
+  let field = '';
   for (const identifier of identifiers) {
     if (!identifier.value) continue;
     const authority = authorityOverride?.(identifier) ?? identifierAuthority(identifier, context);
     if (!authority) continue;
-    out.push(cx(identifier.value, authority, identifierTypeCode(identifier, context), context.version));
+    field = withRepetition(field, cx(identifier.value, authority, identifierTypeCode(identifier, context), context.version));
   }
-  return repetitions(out);
+  return field;
 }
 
 /**
