@@ -66,9 +66,11 @@ export function segment(name: string, fields: readonly Item[]): string {
   return body === '' ? name : name + FIELD_SEPARATOR + body;
 }
 
-/** The message text: every segment followed by SEGMENT_TERMINATOR. */
+/**
+ * The message text: every segment followed by SEGMENT_TERMINATOR. Joined in one go, so the
+ * text is one flat string (not a chain of concatenations that every later scan of it, and
+ * the encoding for the wire, would have to walk or copy first).
+ */
 export function message(segments: readonly string[]): string {
-  let out = '';
-  for (const s of segments) out += s + SEGMENT_TERMINATOR;
-  return out;
+  return segments.length === 0 ? '' : segments.concat('').join(SEGMENT_TERMINATOR);
 }
