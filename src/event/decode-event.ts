@@ -21,14 +21,19 @@ export function createEventDecoder(options: { maxMessageBytes: number; schemaFil
   return (body) => decodeEvent(body, options.maxMessageBytes, validate);
 }
 
+const REPLACEMENT_CHARACTER = '\uFFFD';
+
 function decodeEvent(body: Buffer, maxMessageBytes: number, validate: ValidateFunction): DecodeResult {
   if (body.length > maxMessageBytes) {
     return fail(`body is ${body.length} bytes, over amqp.maxMessageBytes (${maxMessageBytes})`);
   }
-  if (!isUtf8(body)) return fail('body is not valid UTF-8');
+  // Decoding replaces every invalid sequence with U+FFFD: a text without one came from valid
+  // UTF-8, and only a text with one (rare: it may also be sent as such) needs the check.
+  const text = body.toString('utf8');
+  if (text.includes(REPLACEMENT_CHARACTER) && !isUtf8(body)) return fail('body is not valid UTF-8');
   let value: unknown;
   try {
-    value = JSON.parse(body.toString('utf8'));
+    value = JSON.parse(text);
   } catch {
     return fail('body is not JSON');
   }

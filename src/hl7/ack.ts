@@ -33,15 +33,32 @@ export interface ParsedAck {
 
 export type AckParseResult = { ok: true; ack: ParsedAck } | { ok: false; reason: string };
 
-const SEGMENT_SPLIT = /\r\n|\r|\n/;
+/**
+ * Where the segment starting at `start` ends: at the next CR or LF (a CRLF ends it too, as
+ * one terminator: the caller steps over both), or the end of the text.
+ */
+function lineEnd(text: string, start: number): number {
+  const cr = text.indexOf('\r', start);
+  const lf = text.indexOf('\n', start);
+  if (cr === -1) return lf === -1 ? text.length : lf;
+  return lf === -1 || cr < lf ? cr : lf;
+}
+
+/** `MSA` or `ERR` when the segment text[start, end) is that segment (its first field), else ''. */
+function segmentName(text: string, start: number, end: number, fieldSep: string): string {
+  const nameEnd = start + 3;
+  if (nameEnd > end || (nameEnd < end && text[nameEnd] !== fieldSep)) return '';
+  const name = text.slice(start, nameEnd);
+  return (name === 'MSA' || name === 'ERR') && !name.includes(fieldSep) ? name : '';
+}
 
 export function parseAck(message: string): AckParseResult {
   if (!message.startsWith('MSH') || message.length < 8) {
     return { ok: false, reason: 'reply does not start with an MSH segment' };
   }
   const fieldSep = message[3]!;
-  const segments = message.split(SEGMENT_SPLIT);
-  const msh = segments[0]!.split(fieldSep);
+  let end = lineEnd(message, 0);
+  const msh = message.slice(0, end).split(fieldSep);
   // After splitting, index n holds MSH-(n+1): MSH-1 is the separator itself and MSH-2 the
   // encoding characters, component ^ repetition ~ escape \ subcomponent & by default.
   const encoding = msh[1] ?? '';
@@ -50,10 +67,13 @@ export function parseAck(message: string): AckParseResult {
   const messageType = firstComponent(msh[8], componentSep);
   let msa: string[] | undefined;
   let err: string[] | undefined;
-  for (let i = 1; i < segments.length; i++) {
-    const fields = segments[i]!.split(fieldSep);
-    if (msa === undefined && fields[0] === 'MSA') msa = fields;
-    else if (err === undefined && fields[0] === 'ERR') err = fields;
+  // Only MSA and ERR are read: other segments are not split into fields.
+  while (end < message.length && (msa === undefined || err === undefined)) {
+    const start = end + (message.startsWith('\r\n', end) ? 2 : 1);
+    end = lineEnd(message, start);
+    const name = segmentName(message, start, end, fieldSep);
+    if (msa === undefined && name === 'MSA') msa = message.slice(start, end).split(fieldSep);
+    else if (err === undefined && name === 'ERR') err = message.slice(start, end).split(fieldSep);
   }
   if (msa === undefined) return { ok: false, reason: 'reply has no MSA segment' };
   const ackCode = msa[1] ?? '';

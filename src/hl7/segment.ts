@@ -46,11 +46,14 @@ export function subcomponents(...items: Item[]): string {
  */
 export function repetitions(items: readonly Item[]): string {
   let out = '';
-  for (const item of items) {
-    if (!item) continue;
-    out = out === '' ? item : out + REPETITION_SEPARATOR + item;
-  }
+  for (const item of items) out = withRepetition(out, item);
   return out;
+}
+
+/** `field` with `item` as one more repetition; an empty item is left out, as in {@link repetitions}. */
+export function withRepetition(field: string, item: Item): string {
+  if (!item) return field;
+  return field === '' ? item : field + REPETITION_SEPARATOR + item;
 }
 
 /**
@@ -63,9 +66,11 @@ export function segment(name: string, fields: readonly Item[]): string {
   return body === '' ? name : name + FIELD_SEPARATOR + body;
 }
 
-/** The message text: every segment followed by SEGMENT_TERMINATOR. */
+/**
+ * The message text: every segment followed by SEGMENT_TERMINATOR. Joined in one go, so the
+ * text is one flat string (not a chain of concatenations that every later scan of it, and
+ * the encoding for the wire, would have to walk or copy first).
+ */
 export function message(segments: readonly string[]): string {
-  let out = '';
-  for (const s of segments) out += s + SEGMENT_TERMINATOR;
-  return out;
+  return segments.length === 0 ? '' : segments.concat('').join(SEGMENT_TERMINATOR);
 }

@@ -17,6 +17,17 @@ export function formatHl7Timestamp(date: Date, utcOffsetMinutes: number): string
   if (!Number.isInteger(utcOffsetMinutes) || utcOffsetMinutes <= -1440 || utcOffsetMinutes >= 1440) {
     throw new RangeError('formatHl7Timestamp: utcOffsetMinutes must be an integer in (-1440, 1440)');
   }
+  // Every message of a second gets the same text: it is formatted once.
+  const second = Math.floor(ms / 1000);
+  if (second === lastFormatted.second && utcOffsetMinutes === lastFormatted.utcOffsetMinutes) return lastFormatted.text;
+  const text = formatSecond(ms, utcOffsetMinutes);
+  lastFormatted = { second, utcOffsetMinutes, text };
+  return text;
+}
+
+let lastFormatted = { second: Number.NaN, utcOffsetMinutes: Number.NaN, text: '' };
+
+function formatSecond(ms: number, utcOffsetMinutes: number): string {
   const local = new Date(ms + utcOffsetMinutes * 60_000);
   const abs = Math.abs(utcOffsetMinutes);
   return (

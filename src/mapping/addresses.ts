@@ -1,6 +1,7 @@
 import type { FhirAddress } from '../event/patient-event.js';
 import { escapeHl7 } from '../hl7/escape.js';
-import { components, repetitions } from '../hl7/segment.js';
+import { components, withRepetition } from '../hl7/segment.js';
+import { anyNonEmpty, joinNonEmpty } from './join-values.js';
 import { codeTable } from './code-table.js';
 
 /** FHIR `Address` -> HL7 XAD (PID-11). All returned strings are encoded HL7. */
@@ -28,7 +29,7 @@ export function xad(address: FhirAddress): string {
   const type = address.type === 'postal' ? 'M' : addressType(address.use);
   return components(
     line?.[0] ? escapeHl7(line[0]) : undefined,
-    line && line.length > 1 ? escapeHl7(line.slice(1).filter(Boolean).join(', ')) : undefined,
+    line && line.length > 1 ? escapeHl7(joinNonEmpty(line, 1, ', ')) : undefined,
     address.city ? escapeHl7(address.city) : undefined,
     address.state ? escapeHl7(address.state) : undefined,
     address.postalCode ? escapeHl7(address.postalCode) : undefined,
@@ -47,14 +48,13 @@ export function xad(address: FhirAddress): string {
  */
 export function addressList(addresses: readonly FhirAddress[] | undefined): string {
   if (!addresses || addresses.length === 0) return '';
-  const out: string[] = [];
+  let field = '';
   for (const address of addresses) {
-    if (address.use === 'billing') continue;
-    out.push(xad(address));
+    if (address.use !== 'billing') field = withRepetition(field, xad(address));
   }
-  return repetitions(out);
+  return field;
 }
 
 function hasAddressData(a: FhirAddress): boolean {
-  return Boolean(a.line?.some(Boolean) || a.city || a.state || a.postalCode || a.country || a.district);
+  return Boolean(anyNonEmpty(a.line) || a.city || a.state || a.postalCode || a.country || a.district);
 }

@@ -1,6 +1,6 @@
 import type { FhirIdentifier } from '../event/patient-event.js';
 import { escapeHl7, escapeHl7Code } from '../hl7/escape.js';
-import { components, repetitions, subcomponents } from '../hl7/segment.js';
+import { components, subcomponents, withRepetition } from '../hl7/segment.js';
 import { versionAtLeast, type Hl7Version } from '../hl7/versions.js';
 import { IDENTIFIER_TYPE, definedIn } from './tables/hl7-tables.js';
 import type { AuthorityOverride } from './adapt/receiver-adaptation.js';
@@ -39,6 +39,29 @@ const UUID_PREFIX = 'urn:uuid:';
  * gives. `undefined` when there is no authority at all (neither a system nor a display).
  */
 export function authorityFor(system: string | undefined, assignerDisplay: string | undefined, context: IdentifierContext): string | undefined {
+  // undefined and '' give the same HD (both mean "none"), so they share a cache entry.
+  const systemKey = system ?? '';
+  const displayKey = assignerDisplay ?? '';
+  let bySystem = AUTHORITY_CACHE.get(context);
+  if (!bySystem) AUTHORITY_CACHE.set(context, (bySystem = new Map()));
+  let byDisplay = bySystem.get(systemKey);
+  if (byDisplay?.has(displayKey)) return byDisplay.get(displayKey);
+  const authority = encodeAuthority(system, assignerDisplay, context);
+  if (!byDisplay && bySystem.size < MAX_CACHED) bySystem.set(systemKey, (byDisplay = new Map()));
+  if (byDisplay && byDisplay.size < MAX_CACHED) byDisplay.set(displayKey, authority);
+  return authority;
+}
+
+/**
+ * The HDs already encoded per context, by system and assigner display: a subscription's
+ * events name the same few authorities over and over. A context is not changed once used
+ * (identifierContext() gives one per profile; profiles are built once). Bounded, since
+ * systems and displays come from events: past MAX_CACHED entries an HD is encoded anew.
+ */
+const AUTHORITY_CACHE = new WeakMap<IdentifierContext, Map<string, Map<string, string | undefined>>>();
+const MAX_CACHED = 256;
+
+function encodeAuthority(system: string | undefined, assignerDisplay: string | undefined, context: IdentifierContext): string | undefined {
   const override = system && context.overrides && Object.hasOwn(context.overrides, system) ? context.overrides[system] : undefined;
   const namespace = override?.namespace ?? (assignerDisplay || (system ? ownValue(context.authorities, system) : undefined));
   const encodedNamespace = namespace ? escapeHl7Code(namespace) : undefined;
@@ -90,14 +113,14 @@ export function identifierList(
   authorityOverride?: (identifier: FhirIdentifier) => string | undefined,
 ): string {
   if (!identifiers || identifiers.length === 0) return '';
-  const out: string[] = [];
+  let field = '';
   for (const identifier of identifiers) {
     if (!identifier.value) continue;
     const authority = authorityOverride?.(identifier) ?? identifierAuthority(identifier, context);
     if (!authority) continue;
-    out.push(cx(identifier.value, authority, identifierTypeCode(identifier, context), context.version));
+    field = withRepetition(field, cx(identifier.value, authority, identifierTypeCode(identifier, context), context.version));
   }
-  return repetitions(out);
+  return field;
 }
 
 /**

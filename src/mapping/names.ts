@@ -1,7 +1,8 @@
 import type { FhirHumanName } from '../event/patient-event.js';
 import type { Hl7Version } from '../hl7/versions.js';
 import { escapeHl7 } from '../hl7/escape.js';
-import { components, repetitions } from '../hl7/segment.js';
+import { components, withRepetition } from '../hl7/segment.js';
+import { anyNonEmpty, joinNonEmpty } from './join-values.js';
 import { NAME_TYPE, definedIn } from './tables/hl7-tables.js';
 
 /** FHIR `HumanName` -> HL7 XPN (PID-5, MRG-7). All returned strings are encoded HL7. */
@@ -25,8 +26,14 @@ const NAME_TYPES_BY_USE: Readonly<Record<string, readonly string[]>> = {
 
 export function nameType(use: string | undefined, version: Hl7Version): string | undefined {
   if (use === undefined || !Object.hasOwn(NAME_TYPES_BY_USE, use)) return undefined;
-  return NAME_TYPES_BY_USE[use]!.find((code) => definedIn(NAME_TYPE, code, version));
+  let byUse = NAME_TYPE_BY_VERSION.get(version);
+  if (!byUse) NAME_TYPE_BY_VERSION.set(version, (byUse = new Map()));
+  if (!byUse.has(use)) byUse.set(use, NAME_TYPES_BY_USE[use]!.find((code) => definedIn(NAME_TYPE, code, version)));
+  return byUse.get(use);
 }
+
+/** nameType() per version and use, looked up once (the keys are the few uses above). */
+const NAME_TYPE_BY_VERSION = new Map<Hl7Version, Map<string, string | undefined>>();
 
 /**
  * PID-5 of a patient without a usable name (none, only `text`, only empty strings): PID-5
@@ -51,13 +58,13 @@ export function unknownName(version: Hl7Version): string {
  */
 export function xpn(name: FhirHumanName, version: Hl7Version): string {
   const given = name.given;
-  if (!name.family && !given?.some(Boolean) && !name.prefix?.some(Boolean) && !name.suffix?.some(Boolean)) return '';
+  if (!name.family && !anyNonEmpty(given) && !anyNonEmpty(name.prefix) && !anyNonEmpty(name.suffix)) return '';
   return components(
     name.family ? escapeHl7(name.family) : undefined,
     given?.[0] ? escapeHl7(given[0]) : undefined,
-    given && given.length > 1 ? escapeHl7(given.slice(1).filter(Boolean).join(' ')) : undefined,
-    name.suffix?.length ? escapeHl7(name.suffix.filter(Boolean).join(' ')) : undefined,
-    name.prefix?.length ? escapeHl7(name.prefix.filter(Boolean).join(' ')) : undefined,
+    given && given.length > 1 ? escapeHl7(joinNonEmpty(given, 1, ' ')) : undefined,
+    name.suffix?.length ? escapeHl7(joinNonEmpty(name.suffix, 0, ' ')) : undefined,
+    name.prefix?.length ? escapeHl7(joinNonEmpty(name.prefix, 0, ' ')) : undefined,
     undefined, // XPN-6 degree
     nameType(name.use, version),
   );
@@ -70,13 +77,14 @@ export function xpn(name: FhirHumanName, version: Hl7Version): string {
  * manager would match on them as if current. Never empty: see {@link unknownName}.
  */
 export function nameList(names: readonly FhirHumanName[] | undefined, version: Hl7Version): string {
-  const official: string[] = [];
-  const others: string[] = [];
+  let official = '';
+  let others = '';
   for (const name of names ?? []) {
     if (name.use === 'old') continue;
-    (name.use === 'official' ? official : others).push(xpn(name, version));
+    if (name.use === 'official') official = withRepetition(official, xpn(name, version));
+    else others = withRepetition(others, xpn(name, version));
   }
-  return repetitions(official.length === 0 ? others : official.concat(others)) || unknownName(version);
+  return withRepetition(official, others) || unknownName(version);
 }
 
 /** MRG-7: the first name with use `official` as XPN, '' when there is none (only `official` counts). */

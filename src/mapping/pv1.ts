@@ -1,7 +1,7 @@
 import type { Visit } from '../event/patient-event.js';
 import type { MappingProfile, Trigger } from './profile.js';
 import type { Hl7Version } from '../hl7/versions.js';
-import { segment } from '../hl7/segment.js';
+import { FIELD_SEPARATOR } from '../hl7/segment.js';
 import { authorityFor, cx } from './identifiers.js';
 import { identifierContext } from './adapt/identifier-selection.js';
 import { PATIENT_CLASS, PSEUDO_VISIT_CLASS, definedIn } from './tables/hl7-tables.js';
@@ -26,12 +26,12 @@ export function pv1Segment(trigger: Trigger, visit: Visit | undefined, profile: 
     if (visit.class && trigger !== 'A38') classCode = patientClass(visit.class, version);
     if (visit.number) visitNumber = cx(visit.number, authorityFor(visit.system, undefined, identifierContext(profile)), undefined, version);
   }
-  const fields: (string | undefined)[] = new Array<string | undefined>(19).fill(undefined);
-  fields[0] = '1'; // PV1-1 set id
-  fields[1] = classCode; // PV1-2 patient class (required)
-  fields[18] = visitNumber; // PV1-19 visit number
-  return segment('PV1', fields);
+  // PV1-1 set id, PV1-2 patient class (required), PV1-3 to PV1-18 empty, PV1-19 visit number.
+  const head = 'PV1' + FIELD_SEPARATOR + '1' + FIELD_SEPARATOR + classCode;
+  return visitNumber ? head + EMPTY_PV1_3_TO_18 + FIELD_SEPARATOR + visitNumber : head;
 }
+
+const EMPTY_PV1_3_TO_18 = FIELD_SEPARATOR.repeat(16);
 
 /**
  * FHIR Encounter.class (v3 ActCode) -> table 0004 patient class. A code that table 0004 of

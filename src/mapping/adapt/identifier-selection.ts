@@ -36,7 +36,20 @@ export function selectIdentifiers(identifiers: readonly FhirIdentifier[] | undef
   return { list, placed };
 }
 
-/** The identifier context of a subscription's messages. */
+/**
+ * The identifier context of a subscription's messages: the same object for every message of
+ * a profile (it keys the cache of encoded HDs, identifiers.ts), a new one if the profile's
+ * authorities, version or overrides were replaced since.
+ */
 export function identifierContext(profile: MappingProfile): IdentifierContext {
-  return { authorities: profile.assigningAuthorities, version: profile.version, overrides: profile.adaptation?.identifiers?.authorities };
+  const authorities = profile.assigningAuthorities;
+  const version = profile.version;
+  const overrides = profile.adaptation?.identifiers?.authorities;
+  const cached = CONTEXTS.get(profile);
+  if (cached && cached.authorities === authorities && cached.version === version && cached.overrides === overrides) return cached;
+  const context: IdentifierContext = { authorities, version, overrides };
+  CONTEXTS.set(profile, context);
+  return context;
 }
+
+const CONTEXTS = new WeakMap<MappingProfile, IdentifierContext>();

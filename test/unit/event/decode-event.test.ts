@@ -100,6 +100,16 @@ describe('decodeEvent: bad input, each with a precise reason and no patient data
     expectRefused(Buffer.from([0x7b, 0xc0, 0xaf, 0x7d]), 'body is not valid UTF-8');
   });
 
+  it('a U+FFFD sent as such (valid UTF-8) is data, not a sign of invalid UTF-8', () => {
+    const result = decode(json(event({ patient: patient({ name: [{ family: 'Unreadable\uFFFD' }] }) })));
+    expect(result.ok && result.event.patient.name?.[0]?.family).toBe('Unreadable\uFFFD');
+  });
+
+  it('an encoded surrogate (CESU-8) and a UTF-8 byte order mark are refused as before', () => {
+    expectRefused(Buffer.concat([Buffer.from('{"id":"'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('"}')]), 'body is not valid UTF-8');
+    expectRefused(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), json(event())]), 'body is not JSON');
+  });
+
   it.each([
     ['a string', `"${NAME} ${FAMILY}"`],
     ['an array', `[{"name":"${NAME}"}]`],

@@ -26,6 +26,14 @@ function expectError(message: string): string {
 }
 
 describe('parseAck', () => {
+  it('finds MSA and ERR by name only: a separator inside the name, CRLF, LF and empty lines', () => {
+    // `S` as field separator: `MSASAA` is segment `M` (field 1 `A`...), not an MSA.
+    expect(expectError('MSHS^~\\&SASB\rMSASAASC\r')).toBe('reply has no MSA segment');
+    const ack = expectOk('MSH|^~\\&|A\n\rPID|1\r\nMSAX|AA\r\r\nMSA|AE|Y\nERR|||207|E||||why\n');
+    expect(ack).toEqual({ messageType: '', ackCode: 'AE', controlId: 'Y', errorCode: '207', severity: 'E', text: 'why' });
+    expect(expectError('MSH|^~\\&|A\rMSA')).toBe('reply has an empty MSA-1');
+  });
+
   it('reads a plain 2.5 AA', () => {
     const ack = expectOk(segments('MSH|^~\\&|PIX_MGR|REGION_HIE|ACME_EHR|ACME_HOSP|20260315143023+0100||ACK^A01^ACK|A1|P|2.5', 'MSA|AA|K7Q2M9X4TB1C8D3E5F6G'));
     expect(ack).toEqual({ messageType: 'ACK', ackCode: 'AA', controlId: 'K7Q2M9X4TB1C8D3E5F6G' });

@@ -1,0 +1,19 @@
+/**
+ * Joining several FHIR strings into one HL7 value (before escaping): given names after the
+ * first, prefixes, suffixes, address lines after the first. Empty strings are left out.
+ */
+export function joinNonEmpty(items: readonly string[], from: number, separator: string): string {
+  let out = '';
+  for (let i = from; i < items.length; i++) {
+    const item = items[i];
+    if (item) out = out === '' ? item : out + separator + item;
+  }
+  return out;
+}
+
+/** Whether any of `items` is a non-empty string. */
+export function anyNonEmpty(items: readonly string[] | undefined): boolean {
+  if (!items) return false;
+  for (const item of items) if (item) return true;
+  return false;
+}
