@@ -28,6 +28,10 @@ const { encodeFrame, MllpFrameDecoder } = await import('../dist/transport/mllp-f
 const { parseAck } = await import('../dist/hl7/ack.js');
 const { createLogger } = await import('../dist/observability/logger.js');
 const { DispatcherMetrics } = await import('../dist/observability/metrics.js');
+const { SubscriptionHotMetrics } = await import('../dist/observability/hot-metrics.js');
+const { SettledLine } = await import('../dist/observability/settled-line.js');
+const { receiptText } = await import('../dist/runner/settler.js');
+const { publishFrames } = await import('../dist/amqp/publish-frames.js');
 const { patientKey } = await import('../dist/routing/patient-key.js');
 const pino = (await import('pino')).default;
 
@@ -73,20 +77,28 @@ const steps = {
       for (const item of decoder.push(ackFrames[i])) sink += parseAck(item.payload.toString('utf8')).ok ? 1 : 0;
     };
   })(),
-  'log line "event settled" (pino + redact, to /dev/null)': (i) =>
+  'log line "event settled" (SettledLine, to /dev/null)': (() => {
+    const line = new SettledLine(logger);
+    return (i) => line.write({ eventId: decoded[i].id, outcome: 'accepted', controlId: messages[i].controlId, trigger: 'A01', ackCode: 'AA', attempts: 1, latencyMs: 0.321, reason: null }, 0);
+  })(),
+  'log line through pino instead (logger.info + redact)': (i) =>
     logger.info({ eventId: decoded[i].id, outcome: 'accepted', controlId: messages[i].controlId, trigger: 'A01', ackCode: 'AA', attempts: 1, latencyMs: 0.321 }, 'event settled'),
-  'metrics per event (events, messagesSent, attempts, ackLatency, lastAccepted)': () => {
-    const labels = { subscription: 'bench-micro' };
-    metrics.events.inc({ ...labels, outcome: 'accepted' });
-    metrics.messagesSent.inc({ ...labels, trigger: 'A01' });
-    metrics.attempts.inc({ ...labels, outcome: 'accepted' });
-    metrics.ackLatency.observe(labels, 0.0003);
-    metrics.lastAccepted.set(labels, Date.now() / 1000);
-  },
-  'receipt: object + toISOString + JSON.stringify + Buffer.from': (i) => {
-    const receipt = { eventId: decoded[i].id, subscription: 'bench-micro', controlId: messages[i].controlId, trigger: 'A01', outcome: 'accepted', ackCode: 'AA', attempts: 1, latencyMs: 0.321, at: new Date().toISOString() };
-    sink += Buffer.from(JSON.stringify(receipt)).length;
-  },
+  'metrics per event (SubscriptionHotMetrics: event, attempt, accepted)': (() => {
+    const hot = new SubscriptionHotMetrics(metrics, 'bench-micro');
+    return () => {
+      hot.attempt('accepted', 'A01');
+      hot.accepted(0.3);
+      hot.event('accepted');
+    };
+  })(),
+  'receipt: receiptText + Buffer.from + AMQP frames (publishFrames)': (() => {
+    const methodFrames = new Map();
+    return (i) => {
+      const settlement = { outcome: 'accepted', action: 'ack', eventId: decoded[i].id, controlId: messages[i].controlId, trigger: 'A01', ackCode: 'AA', attempts: 1, latencyMs: 0.321, reason: null };
+      const body = Buffer.from(receiptText(settlement, 'bench-micro', undefined));
+      sink += publishFrames(1, 'mllp.receipts', 'bench-micro.accepted', body, { contentType: 'application/json', persistent: true, correlationId: decoded[i].id }, methodFrames).length;
+    };
+  })(),
 };
 
 /** Bytes allocated per call, from new-space growth between two forced GCs (needs --expose-gc). */
