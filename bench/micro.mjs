@@ -26,6 +26,8 @@ const { buildMessages } = await import('../dist/mapping/build-messages.js');
 const { controlIdFor } = await import('../dist/mapping/control-id.js');
 const { encodeFrame, MllpFrameDecoder } = await import('../dist/transport/mllp-framing.js');
 const { parseAck } = await import('../dist/hl7/ack.js');
+const { conformMessage } = await import('../dist/hl7/conform/conform-message.js');
+const { pidSegment } = await import('../dist/mapping/pid.js');
 const { createLogger } = await import('../dist/observability/logger.js');
 const { DispatcherMetrics } = await import('../dist/observability/metrics.js');
 const { SubscriptionHotMetrics } = await import('../dist/observability/hot-metrics.js');
@@ -66,6 +68,8 @@ const steps = {
   'patientKey (lane key)': (i) => (sink += patientKey(decoded[i].patient, undefined).length),
   'buildMessages (whole ADT, incl. MSH-10)': (i) => (sink += buildMessages(decoded[i], sub.mapping, time).messages[0].text.length),
   'controlIdFor (MSH-10, sha256)': (i) => (sink += controlIdFor(decoded[i].id, 'bench-micro', 0).length),
+  '  of which pidSegment (PID only)': (i) => (sink += pidSegment(decoded[i].patient, sub.mapping).length),
+  '  of which conformMessage (charset + lengths scan)': (i) => (sink += conformMessage(messages[i].text, sub.mapping).ok ? 1 : 0),
   'new Date() + getTimezoneOffset (per event)': () => {
     const d = new Date();
     sink += d.getTimezoneOffset();
@@ -77,6 +81,7 @@ const steps = {
       for (const item of decoder.push(ackFrames[i])) sink += parseAck(item.payload.toString('utf8')).ok ? 1 : 0;
     };
   })(),
+  'parseAck alone': (i) => (sink += parseAck(ackTexts[i]).ok ? 1 : 0),
   'log line "event settled" (SettledLine, to /dev/null)': (() => {
     const line = new SettledLine(logger);
     return (i) => line.write({ eventId: decoded[i].id, outcome: 'accepted', controlId: messages[i].controlId, trigger: 'A01', ackCode: 'AA', attempts: 1, latencyMs: 0.321, reason: null }, 0);
