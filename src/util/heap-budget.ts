@@ -18,9 +18,14 @@ import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
  *   factor goes back to 2. (`--max-semi-space-size` cannot be changed once the heap exists,
  *   and on the command line `--semi-space-growth-factor` < 2 is raised to 2 by V8 when it
  *   configures the heap; set afterwards, V8 reads it at each growth. Node 20 / V8 11.3;
- *   test/unit/heap-budget.test.ts fails should a later V8 stop honouring it.)
+ *   test/unit/util/heap-budget.test.ts fails should a later V8 stop honouring it.) The
+ *   check runs after the GC, from the event loop: should the loop stay blocked across two
+ *   growths, the new space can pass the cap by one doubling, never beyond V8's 2 x 16 MB.
  * - old generation: `--heap-growing-percent` fixes the growth allowed after a full GC at
  *   `oldGrowthPercent` (V8 reads it at each full GC; it otherwise picks 1.1 to 4 x).
+ *
+ * V8 flags are process-wide: a worker thread's heap (the delivery thread,
+ * src/delivery/thread/) follows the same factors; only the main heap is observed.
  */
 export interface HeapBudget {
   /** Young generation (new space, both semi-spaces) in MB at which growth stops. */
@@ -33,7 +38,7 @@ export interface HeapBudget {
  * The daemon's budget: young generation 2 x 8 MB (V8's own maximum is 2 x 16 MB), old
  * generation allowed to double after a full GC (V8: 1.1 to 4 x, plus at least 8 MB and the
  * new space's size). With about 14 MB live that caps the heap near 16 + 36 MB. Case (e):
- * peak RSS 98-100 MB instead of 105-145 MB, CPU per event in case (c) unchanged within
+ * peak RSS 98-104 MB instead of 105-146 MB, CPU per event in case (c) unchanged within
  * noise; 2 x 4 MB / 50 % gave 86 MB at +9 to +19 % CPU (docs/PERFORMANCE.md).
  */
 export const DEFAULT_HEAP_BUDGET: HeapBudget = { youngCapMb: 16, oldGrowthPercent: 100 };
