@@ -19,13 +19,15 @@ import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
  *   and on the command line `--semi-space-growth-factor` < 2 is raised to 2 by V8 when it
  *   configures the heap; set afterwards, V8 reads it at each growth. Node 20 / V8 11.3;
  *   test/unit/util/heap-budget.test.ts fails should a later V8 stop honouring it.) The
- *   check runs after the GC, from the event loop: should the loop stay blocked across two
- *   growths, the new space can pass the cap by one doubling, never beyond V8's 2 x 16 MB.
+ *   check runs after the GC, from the event loop: should one turn of the loop allocate
+ *   enough for two growths (here: 16 MB and more, mostly surviving), the new space can
+ *   pass the cap by one doubling, never beyond V8's 2 x 16 MB.
  * - old generation: `--heap-growing-percent` fixes the growth allowed after a full GC at
  *   `oldGrowthPercent` (V8 reads it at each full GC; it otherwise picks 1.1 to 4 x).
  *
  * V8 flags are process-wide: a worker thread's heap (the delivery thread,
- * src/delivery/thread/) follows the same factors; only the main heap is observed.
+ * src/delivery/thread/) follows the same factors, only the main heap is observed; a worker
+ * created after `applyHeapBudget` starts with its young generation at the cap.
  */
 export interface HeapBudget {
   /** Young generation (new space, both semi-spaces) in MB at which growth stops. */
@@ -58,7 +60,15 @@ export function newSpaceBytes(): number {
 export function applyHeapBudget(budget: HeapBudget = DEFAULT_HEAP_BUDGET): { stop(): void } {
   const capBytes = budget.youngCapMb * MB;
   setFlagsFromString(`--heap-growing-percent=${budget.oldGrowthPercent}`);
-  let frozen = false;
+  // Read when an isolate is created: a worker thread started later (the delivery thread)
+  // starts with its young generation at the cap instead of 2 x 1 MB, where the growth
+  // factor, 1 while the main heap is at its cap, would otherwise keep it.
+  setFlagsFromString(`--min-semi-space-size=${Math.max(1, Math.floor(budget.youngCapMb / 2))}`);
+  // Frozen from the start: the check runs from the event loop, after the GC, so during the
+  // synchronous start (the configuration loaded, schemas compiled) nothing could stop the
+  // new space doubling to V8's maximum; the first check, one turn later, lets it grow.
+  let frozen = true;
+  setFlagsFromString('--semi-space-growth-factor=1');
   const check = () => {
     // V8 grows by doubling: growth is allowed only while one more doubling stays within the cap.
     const freeze = newSpaceBytes() * 2 > capBytes;
@@ -66,7 +76,7 @@ export function applyHeapBudget(budget: HeapBudget = DEFAULT_HEAP_BUDGET): { sto
     frozen = freeze;
     setFlagsFromString(`--semi-space-growth-factor=${freeze ? 1 : 2}`);
   };
-  check();
+  setImmediate(check);
   // Called after each GC (Node reports GCs to observers of 'gc' entries), the only moments
   // V8 resizes the new space; one statistics read per GC, nothing per event.
   const observer = new PerformanceObserver(check);
@@ -76,6 +86,7 @@ export function applyHeapBudget(budget: HeapBudget = DEFAULT_HEAP_BUDGET): { sto
       observer.disconnect();
       setFlagsFromString('--semi-space-growth-factor=2');
       setFlagsFromString('--heap-growing-percent=0');
+      setFlagsFromString('--min-semi-space-size=0');
     },
   };
 }

@@ -24,8 +24,8 @@ const handle = budget ? applyHeapBudget(budget) : undefined;
 const oldSpace = () => getHeapSpaceStatistics().find((s) => s.space_name === 'old_space').space_size;
 let maxNew = 0, maxOld = 0;
 const window = [];
-for (let batch = 0; batch < 500; batch++) {
-  for (let i = 0; i < 2000; i++) window.push({ id: batch * 2000 + i, text: 'event ' + batch + '/' + i, parts: [i, batch] });
+for (let batch = 0; batch < 2000; batch++) {
+  for (let i = 0; i < 500; i++) window.push({ id: batch * 500 + i, text: 'event ' + batch + '/' + i, parts: [i, batch] });
   if (window.length > 40000) window.splice(0, 20000);
   maxNew = Math.max(maxNew, newSpaceBytes());
   maxOld = Math.max(maxOld, oldSpace());
@@ -33,6 +33,21 @@ for (let batch = 0; batch < 500; batch++) {
 }
 handle?.stop();
 process.stdout.write(JSON.stringify({ maxNew, maxOld }));
+`;
+
+const WORKER_DRIVER = `
+import { Worker } from 'node:worker_threads';
+import { applyHeapBudget } from './heap-budget.mjs';
+const budget = JSON.parse(process.argv[2]);
+const handle = budget ? applyHeapBudget(budget) : undefined;
+const code = "const { getHeapSpaceStatistics } = require('node:v8');" +
+  "require('node:worker_threads').parentPort.postMessage(getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size);";
+const worker = new Worker(code, { eval: true });
+worker.once('message', (size) => {
+  handle?.stop();
+  process.stdout.write(JSON.stringify({ workerNew: size }));
+  void worker.terminate();
+});
 `;
 
 let dir = '';
@@ -43,14 +58,19 @@ beforeAll(() => {
   const { outputText } = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } });
   writeFileSync(join(dir, 'heap-budget.mjs'), outputText);
   writeFileSync(join(dir, 'driver.mjs'), DRIVER);
+  writeFileSync(join(dir, 'worker-driver.mjs'), WORKER_DRIVER);
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function drive(budget: { youngCapMb: number; oldGrowthPercent: number } | null): Promise<{ maxNew: number; maxOld: number }> {
-  const { stdout } = await promisify(execFile)(process.execPath, [join(dir, 'driver.mjs'), JSON.stringify(budget)], { timeout: 60_000 });
-  return JSON.parse(stdout) as { maxNew: number; maxOld: number };
+type Budget = { youngCapMb: number; oldGrowthPercent: number } | null;
+
+async function run<T>(driver: string, budget: Budget): Promise<T> {
+  const { stdout } = await promisify(execFile)(process.execPath, [join(dir, driver), JSON.stringify(budget)], { timeout: 60_000 });
+  return JSON.parse(stdout) as T;
 }
+
+const drive = (budget: Budget) => run<{ maxNew: number; maxOld: number }>('driver.mjs', budget);
 
 describe('applyHeapBudget (src/util/heap-budget.ts)', () => {
   it('keeps the new space at its cap where V8 alone grows it to 16 MB or more', async () => {
@@ -62,5 +82,11 @@ describe('applyHeapBudget (src/util/heap-budget.ts)', () => {
   it('bounds the old generation growth after a full GC', async () => {
     const [dynamic, bounded] = await Promise.all([drive({ youngCapMb: 4, oldGrowthPercent: 0 }), drive({ youngCapMb: 4, oldGrowthPercent: 20 })]);
     expect(bounded.maxOld).toBeLessThan(dynamic.maxOld * 0.75);
+  }, 60_000);
+
+  it('starts a worker thread created afterwards with a larger young generation, not frozen at V8\'s smallest', async () => {
+    const [plain, budgeted] = await Promise.all([run<{ workerNew: number }>('worker-driver.mjs', null), run<{ workerNew: number }>('worker-driver.mjs', { youngCapMb: 16, oldGrowthPercent: 100 })]);
+    expect(budgeted.workerNew).toBeGreaterThanOrEqual(8 * MB);
+    expect(budgeted.workerNew).toBeGreaterThan(plain.workerNew);
   }, 60_000);
 });
