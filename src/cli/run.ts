@@ -4,6 +4,7 @@ import { createLogger, flushLogsSync } from '../observability/logger.js';
 import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK } from './exit-codes.js';
 import { TopologyConflictError } from '../amqp/topology.js';
 import { STOP_MARGIN_MS } from '../runner/subscription-runner.js';
+import { applyHeapBudget, DEFAULT_HEAP_BUDGET } from '../util/heap-budget.js';
 
 /**
  * The daemon's stop is bounded (Daemon.stop: graceMs + STOP_MARGIN_MS + 0.5 s); this
@@ -22,6 +23,9 @@ const BACKSTOP_MARGIN_MS = STOP_MARGIN_MS + 800;
  * An uncaught error logs and exits 1 without acknowledging anything further.
  */
 export async function runCommand(options: { configFile?: string | undefined }): Promise<number> {
+  // Young and old generations bounded for the process's lifetime, so that peak RSS with a
+  // backlog does not depend on the drain speed (src/util/heap-budget.ts).
+  applyHeapBudget(DEFAULT_HEAP_BUDGET);
   let config: AppConfig;
   try {
     config = loadConfig({ configFile: options.configFile });
