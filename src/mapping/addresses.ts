@@ -1,7 +1,7 @@
 import type { FhirAddress } from '../event/patient-event.js';
 import { escapeHl7 } from '../hl7/escape.js';
 import { components, withRepetition } from '../hl7/segment.js';
-import { anyNonEmpty, joinNonEmpty } from './join-values.js';
+import { joinNonEmpty } from './join-values.js';
 import { codeTable } from './code-table.js';
 
 /** FHIR `Address` -> HL7 XAD (PID-11). All returned strings are encoded HL7. */
@@ -56,5 +56,5 @@ export function addressList(addresses: readonly FhirAddress[] | undefined): stri
 }
 
 function hasAddressData(a: FhirAddress): boolean {
-  return Boolean(anyNonEmpty(a.line) || a.city || a.state || a.postalCode || a.country || a.district);
+  return Boolean(a.line?.some(Boolean) || a.city || a.state || a.postalCode || a.country || a.district);
 }

@@ -11,9 +11,3 @@ export function joinNonEmpty(items: readonly string[], from: number, separator: 
   return out;
 }
 
-/** Whether any of `items` is a non-empty string. */
-export function anyNonEmpty(items: readonly string[] | undefined): boolean {
-  if (!items) return false;
-  for (const item of items) if (item) return true;
-  return false;
-}

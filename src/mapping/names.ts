@@ -2,7 +2,7 @@ import type { FhirHumanName } from '../event/patient-event.js';
 import type { Hl7Version } from '../hl7/versions.js';
 import { escapeHl7 } from '../hl7/escape.js';
 import { components, withRepetition } from '../hl7/segment.js';
-import { anyNonEmpty, joinNonEmpty } from './join-values.js';
+import { joinNonEmpty } from './join-values.js';
 import { NAME_TYPE, definedIn } from './tables/hl7-tables.js';
 
 /** FHIR `HumanName` -> HL7 XPN (PID-5, MRG-7). All returned strings are encoded HL7. */
@@ -58,7 +58,7 @@ export function unknownName(version: Hl7Version): string {
  */
 export function xpn(name: FhirHumanName, version: Hl7Version): string {
   const given = name.given;
-  if (!name.family && !anyNonEmpty(given) && !anyNonEmpty(name.prefix) && !anyNonEmpty(name.suffix)) return '';
+  if (!name.family && !given?.some(Boolean) && !name.prefix?.some(Boolean) && !name.suffix?.some(Boolean)) return '';
   return components(
     name.family ? escapeHl7(name.family) : undefined,
     given?.[0] ? escapeHl7(given[0]) : undefined,

@@ -1,7 +1,7 @@
 import type { FhirContactPoint } from '../event/patient-event.js';
 import { versionAtLeast, type Hl7Version } from '../hl7/versions.js';
 import { escapeHl7 } from '../hl7/escape.js';
-import { components, withRepetition } from '../hl7/segment.js';
+import { COMPONENT_SEPARATOR, components, withRepetition } from '../hl7/segment.js';
 
 /** FHIR `ContactPoint` -> HL7 XTN (PID-13, PID-14). All returned strings are encoded HL7. */
 
@@ -58,7 +58,7 @@ export function xtn(point: FhirContactPoint, version: Hl7Version): string | unde
  */
 export function telecomFields(points: readonly FhirContactPoint[] | undefined, version: Hl7Version): TelecomFields {
   if (!points || points.length === 0) return { home: '', business: '' };
-  const ordered = points.some((p) => p.rank !== undefined) ? inRankOrder(points) : points;
+  const ordered = points.some((p) => p.rank !== undefined) ? [...points].sort(byRank) : points;
   let home = '';
   let business = '';
   for (const point of ordered) {
@@ -87,28 +87,12 @@ function number(value: string, use: string, equipment: string, version: Hl7Versi
 }
 
 /** From XTN-3 to XTN-12: the separators around the empty XTN-4 to XTN-11. */
-const EMPTY_XTN_4_TO_11 = '^'.repeat(9);
+const EMPTY_XTN_4_TO_11 = COMPONENT_SEPARATOR.repeat(9);
 
 /**
- * `points` ordered by {@link byRank}, stably: equal ranks (and unranked points) keep their
- * order. A patient has a few contact points, and an insertion sort of a few costs a quarter
- * of Array.prototype.sort (also stable), which sorts the longer lists.
+ * Lower rank first; a point without a rank after every ranked one. Array.prototype.sort is
+ * stable, so equal ranks (and unranked points) keep their order.
  */
-function inRankOrder(points: readonly FhirContactPoint[]): FhirContactPoint[] {
-  if (points.length > FEW_POINTS) return [...points].sort(byRank);
-  const ordered = points.slice();
-  for (let i = 1; i < ordered.length; i++) {
-    const point = ordered[i]!;
-    let j = i - 1;
-    for (; j >= 0 && byRank(ordered[j]!, point) > 0; j--) ordered[j + 1] = ordered[j]!;
-    ordered[j + 1] = point;
-  }
-  return ordered;
-}
-
-const FEW_POINTS = 16;
-
-/** Lower rank first; a point without a rank after every ranked one. */
 function byRank(a: FhirContactPoint, b: FhirContactPoint): number {
   const rankA = a.rank ?? Number.POSITIVE_INFINITY;
   const rankB = b.rank ?? Number.POSITIVE_INFINITY;

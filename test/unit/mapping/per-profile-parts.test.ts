@@ -8,7 +8,7 @@ import { identifierContext } from '../../../src/mapping/adapt/identifier-selecti
 import { authorityFor } from '../../../src/mapping/identifiers.js';
 import { telecomFields } from '../../../src/mapping/telecom.js';
 import { pv1Segment } from '../../../src/mapping/pv1.js';
-import { joinNonEmpty, anyNonEmpty } from '../../../src/mapping/join-values.js';
+import { joinNonEmpty } from '../../../src/mapping/join-values.js';
 import type { MappingProfile } from '../../../src/mapping/profile.js';
 import { acmeProfile } from './mapping-fixtures.js';
 
@@ -140,8 +140,5 @@ describe('join-values', () => {
   it('joins the non-empty items from a position', () => {
     expect(joinNonEmpty(['a', '', 'b', 'c'], 1, ' ')).toBe('b c');
     expect(joinNonEmpty(['a'], 1, ' ')).toBe('');
-    expect(anyNonEmpty(['', ''])).toBe(false);
-    expect(anyNonEmpty(undefined)).toBe(false);
-    expect(anyNonEmpty(['', 'x'])).toBe(true);
   });
 });
