@@ -23,6 +23,7 @@ import { ResolutionStage, type Resolved, type ResolutionWait } from '../fhir/res
 import type { FhirSourceConfig } from '../fhir/fhir-sources-config.js';
 import { runSteps } from '../util/lifecycle.js';
 import { prepareEvent } from './prepare-event.js';
+import { DeliveryInbox } from './delivery-inbox.js';
 import { AcceptedRedeliveries } from './accepted-redeliveries.js';
 import { SubscriptionTelemetry, type ReceiverHealth } from './subscription-telemetry.js';
 import { sessionSettings, streamSettings } from './adapter-settings.js';
@@ -94,7 +95,8 @@ export class SubscriptionRunner {
   /** The AMQP delivery of each job in the stream, by the job's seq, until it comes back. */
   private readonly deliveries = new Map<number, Delivery>();
   private nextSeq = 1;
-  private inbox: Delivery[] = [];
+  /** Deliveries waiting to be decoded, handed on one per turn of the event loop. */
+  private readonly inbox = new DeliveryInbox((delivery, receivedAt) => this.take(delivery, receivedAt));
   private pollTimer: NodeJS.Timeout | undefined;
   private stopped: Promise<void> | undefined;
 
@@ -108,13 +110,13 @@ export class SubscriptionRunner {
     const createSession = options.adapters?.createSession ?? ((sessionOptions) => new AmqpSession(sessionOptions));
     this.session = createSession({
       ...sessionSettings(sub, amqp),
-      onMessage: (delivery) => this.receive(delivery),
+      onMessage: (delivery) => this.inbox.push(delivery),
       onLiveGeneration: (generation) => {
         this.dispatcher.setLiveGeneration(generation);
         this.hold.liveGeneration(generation);
       },
       // More events received than lanes can have in flight: a backlog is being worked off.
-      backlog: () => this.dispatcher.depth > sub.lanes,
+      backlog: () => this.inbox.depth + this.dispatcher.depth > sub.lanes,
       onFatal: options.onFatal,
       onStateChange: (state) => telemetry.brokerState(state),
       onBlockedChange: (reason) => telemetry.brokerBlocked(reason),
@@ -160,7 +162,16 @@ export class SubscriptionRunner {
       onResolved: (delivery, resolved, receivedAt) => this.onResolved(delivery, resolved, receivedAt),
     });
     this.hold = createHoldStage({ subscription: sub, queueType: amqp.queueType, session: this.session, logger: this.logger, metrics, send: (job, delivery) => this.send(job, delivery), resolve: (delivery) => this.resolution.push(delivery, Date.now()) });
-    metrics.watchStream(sub.name, this.resolution.probeWith(this.dispatcher));
+    const { dispatcher, inbox } = this;
+    metrics.watchStream(
+      sub.name,
+      this.resolution.probeWith({
+        oldestReceivedAt: () => dispatcher.oldestReceivedAt() ?? inbox.oldestReceivedAt(),
+        get depth() {
+          return dispatcher.depth + inbox.depth;
+        },
+      }),
+    );
   }
 
   start(): void {
@@ -222,25 +233,12 @@ export class SubscriptionRunner {
     return this.stopped;
   }
 
-  /**
-   * Deliveries are handled in the check phase, in arrival order, not in amqplib's socket
-   * callback: decoding and mapping a burst of deliveries must not delay the handling of an
-   * ACK that arrived in the same poll phase (the lanes' next sends come first).
-   */
-  private receive(delivery: Delivery): void {
-    this.inbox.push(delivery);
-    if (this.inbox.length === 1) setImmediate(() => this.drainInbox());
-  }
-
-  private drainInbox(): void {
-    const inbox = this.inbox;
-    this.inbox = [];
-    for (const delivery of inbox) {
-      this.telemetry.role.delivered();
-      if (this.hold.takeControl(delivery)) continue;
-      // Decoding, and reading the Patient of reference events, in queue order.
-      this.resolution.push(delivery, Date.now());
-    }
+  /** Taken from the inbox (src/runner/delivery-inbox.ts), in arrival order. */
+  private take(delivery: Delivery, receivedAt: number): void {
+    this.telemetry.role.delivered();
+    if (this.hold.takeControl(delivery)) return;
+    // Decoding, and reading the Patient of reference events, in queue order.
+    this.resolution.push(delivery, receivedAt);
   }
 
   private onResolved(delivery: Delivery, resolved: Resolved, receivedAt: number): void {
