@@ -145,7 +145,7 @@ export class MllpClient implements MllpSender {
       }
     }
     if (this.closed) return 'client is closed';
-    const opened = await openSocket(endpoint, tlsOptions, connectTimeoutMs, (abort) => (this.abortConnect = abort));
+    const opened = await openSocket(endpoint, tlsOptions, connectTimeoutMs, (abort) => (this.abortConnect = abort), (socket, bytes) => this.onData(socket, bytes));
     this.abortConnect = undefined;
     if (typeof opened === 'string') return opened;
     const { socket, evidence } = opened;
@@ -173,7 +173,6 @@ export class MllpClient implements MllpSender {
     this.ledger.clear();
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 30_000);
-    socket.on('data', (chunk: Buffer) => this.onData(socket, chunk));
     socket.on('end', () => this.onGone(socket, 'receiver closed the connection', false));
     socket.on('error', (error) => this.onGone(socket, describeSocketError(error, socket instanceof tls.TLSSocket), isTlsFailure(error)));
     socket.on('close', () => this.onGone(socket, 'connection closed', false));

@@ -72,7 +72,11 @@ export class MllpFrameDecoder {
     this.end = Buffer.from(framing.end);
   }
 
-  /** Feeds the next chunk read from the socket; returns the items it completed. */
+  /**
+   * Feeds the next chunk read from the socket; returns the items it completed. A frame's
+   * payload may be a view into `chunk`: use it before `chunk` is reused (a socket reading
+   * into one buffer, src/transport/open-socket.ts). A partial frame is kept as a copy.
+   */
   push(chunk: Buffer): DecodedItem[] {
     const data = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
     this.pending = undefined;
@@ -86,7 +90,7 @@ export class MllpFrameDecoder {
         const stop = next === -1 ? data.length - partialSuffix(data, offset, start) : next;
         if (stop > offset && !isInterFrameWhitespace(data, offset, stop)) items.push({ kind: 'garbage', bytes: stop - offset });
         if (next === -1) {
-          if (stop < data.length) this.pending = data.subarray(stop);
+          if (stop < data.length) this.pending = Buffer.from(data.subarray(stop));
           return items;
         }
         offset = stop;
@@ -100,7 +104,7 @@ export class MllpFrameDecoder {
         if (payloadSoFar > this.maxFrameBytes) {
           items.push({ kind: 'garbage', bytes: data.length - offset });
         } else {
-          this.pending = data.subarray(offset);
+          this.pending = Buffer.from(data.subarray(offset));
         }
         return items;
       }

@@ -14,20 +14,40 @@ export interface PeerEvidence {
 }
 
 /**
+ * What a plain TCP connection reads into: one buffer for every connection of the thread
+ * (Node's `onread`), instead of a new 64 KB allocation per read and a trip through the
+ * stream machinery. Safe to share: a read is handed to its callback, which must consume
+ * or copy the bytes before returning, before the thread reads anything else.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
+/** Called with each chunk read: a view into a shared buffer, valid only during the call. */
+export type OnRead = (socket: net.Socket, bytes: Buffer) => void;
+
+function readInto(socket: net.Socket, length: number, onRead: OnRead): boolean {
+  onRead(socket, READ_BUFFER.subarray(0, length));
+  return true; // keep reading
+}
+
+/**
  * Opens a TCP (or, with `tlsOptions`, TLS) connection within `connectTimeoutMs`. Resolves
  * with the socket, or with a log-safe reason it failed. `onAbort` receives a function that
- * aborts the attempt (the client is closed meanwhile).
+ * aborts the attempt (the client is closed meanwhile). The bytes the receiver sends go to
+ * `onRead`: on a plain connection straight from the socket (no 'data' events), on a TLS
+ * one from its 'data' events (TLS sockets cannot read into a buffer of their own).
  */
 export function openSocket(
   endpoint: MllpEndpoint,
   tlsOptions: tls.ConnectionOptions | undefined,
   connectTimeoutMs: number,
   onAbort: (abort: (reason: string) => void) => void,
+  onRead: OnRead,
 ): Promise<{ socket: net.Socket; evidence: PeerEvidence } | string> {
   return new Promise((resolve) => {
-    const socket = tlsOptions
+    const socket: net.Socket = tlsOptions
       ? tls.connect({ ...tlsOptions, host: endpoint.host, port: endpoint.port, servername: sniName(tlsOptions, endpoint) })
-      : net.connect({ host: endpoint.host, port: endpoint.port });
+      : net.connect({ host: endpoint.host, port: endpoint.port, onread: { buffer: READ_BUFFER, callback: (length) => readInto(socket, length, onRead) } });
+    if (tlsOptions) socket.on('data', (chunk: Buffer) => onRead(socket, chunk));
     const evidence: PeerEvidence = { bytesReceived: false, sessionTicket: false, tls13: false };
     // A TLS 1.3 server sends its session tickets once it has accepted the handshake
     // (client certificate included); see MllpClient's `onGone`.

@@ -77,6 +77,22 @@ describe('MllpFrameDecoder', () => {
     }
   });
 
+  it('keeps its own copy of a partial frame, so the caller may reuse its read buffer (a socket reading into one buffer)', () => {
+    const frame = rawFrame(ACK);
+    const readBuffer = Buffer.alloc(frame.length);
+    for (const split of [1, 2, 30, frame.length - 1]) {
+      const decoder = new MllpFrameDecoder();
+      let items: DecodedItem[] = [];
+      for (let from = 0; from < frame.length; from += split) {
+        const piece = frame.subarray(from, Math.min(from + split, frame.length));
+        readBuffer.fill(0x58); // what the previous read left: 'X'
+        piece.copy(readBuffer);
+        items = items.concat(readable(decoder.push(readBuffer.subarray(0, piece.length))) as never[]);
+      }
+      expect(items, `pieces of ${split}`).toEqual([{ frame: ACK }]);
+    }
+  });
+
   it('reads a frame delivered one byte per chunk (a multi-byte character split too)', () => {
     const payload = 'MSH|^~\\&|Ødegård\rMSA|AA|1\r';
     const frame = rawFrame(payload);
