@@ -19,9 +19,10 @@ import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
  *   and on the command line `--semi-space-growth-factor` < 2 is raised to 2 by V8 when it
  *   configures the heap; set afterwards, V8 reads it at each growth. Node 20 / V8 11.3;
  *   test/unit/util/heap-budget.test.ts fails should a later V8 stop honouring it.) The
- *   check runs after the GC, from the event loop: should one turn of the loop allocate
- *   enough for two growths (here: 16 MB and more, mostly surviving), the new space can
- *   pass the cap by one doubling, never beyond V8's 2 x 16 MB.
+ *   check runs after the GC, from the event loop: should two scavenges come before the
+ *   check that follows the first (one turn allocating enough for two growths, or a new
+ *   space V8 shrank small growing back on a loaded machine), the new space can pass the
+ *   cap by one doubling, never beyond V8's 2 x 16 MB.
  * - old generation: `--heap-growing-percent` fixes the growth allowed after a full GC at
  *   `oldGrowthPercent` (V8 reads it at each full GC; it otherwise picks 1.1 to 4 x).
  *
