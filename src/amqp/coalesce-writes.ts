@@ -25,6 +25,19 @@ interface AmqplibInternals {
 export const AMQP_BACKLOG_WRITE_WINDOW_MS = 2;
 
 /**
+ * Whether `waiting` events (received, not yet settled) are a backlog worth the write window:
+ * more than two per lane, plus a few. Below that, the events behind the ones in flight are
+ * the ordinary overlap of a steady flow (at 1,000/s about one event in two arrives while
+ * another is in flight), and holding their acks and receipts back would only add latency:
+ * p99 publish -> receipt at 1,000/s was 3.05 to 5.02 ms with this rule against 4.43 to
+ * 6.86 ms with "more than one per lane", in four paired runs (docs/PERFORMANCE.md, issue
+ * 18). A drain keeps its whole prefetch waiting (at least 64, and 16 per lane), far above.
+ */
+export function isBacklog(waiting: number, lanes: number): boolean {
+  return waiting > 2 * lanes + 4;
+}
+
+/**
  * Batches amqplib's socket writes. amqplib gathers the frames of every channel and flushes
  * them from a `setImmediate` (its Mux), one `write()` per frame. Here the socket is corked
  * around that flush so the frames leave in one `writev`, and while `backlog()` says events

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { AmqpSession, CLOSE_DEADLINE_MS, type AmqpSessionOptions, type BrokerSession, type Delivery, type SessionState } from '../amqp/amqp-session.js';
 import { queueName } from '../amqp/topology.js';
+import { isBacklog } from '../amqp/coalesce-writes.js';
 import type { AppConfig } from '../config/load-config.js';
 import type { SubscriptionConfig } from '../config/subscription.js';
 import type { EventDecoder } from '../event/decode-event.js';
@@ -115,8 +116,7 @@ export class SubscriptionRunner {
         this.dispatcher.setLiveGeneration(generation);
         this.hold.liveGeneration(generation);
       },
-      // More events received than lanes can have in flight: a backlog is being worked off.
-      backlog: () => this.inbox.depth + this.dispatcher.depth > sub.lanes,
+      backlog: () => isBacklog(this.inbox.depth + this.dispatcher.depth, sub.lanes),
       onFatal: options.onFatal,
       onStateChange: (state) => telemetry.brokerState(state),
       onBlockedChange: (reason) => telemetry.brokerBlocked(reason),
