@@ -76,9 +76,10 @@ export const STOP_MARGIN_MS = DELIVERY_STOP_MARGIN_MS + CONFIRMS_DEADLINE_MS + C
  * their lifecycle. Nothing is shared with other subscriptions, so a receiver that is down,
  * slow or rejecting holds up no other subscription.
  *
- * Per event: decode (ResolutionStage, src/fhir/resolution-stage.ts) -> prepareEvent (route
- * -> map) -> hold stage (src/hold/) -> send in order (DeliveryStream) -> settle (Settler: ack; or dead letter then
- * ack; receipt before ack when enabled).
+ * Per event: inbox (src/runner/delivery-inbox.ts) -> decode (ResolutionStage,
+ * src/fhir/resolution-stage.ts) -> prepareEvent (route -> map) -> hold stage (src/hold/)
+ * -> send in order (DeliveryStream) -> settle (Settler: ack; or dead letter then ack;
+ * receipt before ack when enabled).
  */
 export class SubscriptionRunner {
   readonly name: string;

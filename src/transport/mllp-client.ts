@@ -20,8 +20,7 @@ export type { ConnectionInfo, MllpClientListener, MllpClientOptions, MllpSender,
 interface InFlight {
   controlId: string;
   startedAt: number;
-  /** performance.now() after which the send is `uncertain` (checked by AckDeadline). */
-  deadline: number;
+  /** After startedAt + timeoutMs the send is `uncertain` (checked by AckDeadline). */
   timeoutMs: number;
   resolve: (result: SendResult) => void;
 }
@@ -108,7 +107,7 @@ export class MllpClient implements MllpSender {
       const timeoutMs = enhanced && !commitAckOnSuccess(enhanced.mode) ? enhanced.applicationAckTimeoutMs : this.options.ackTimeoutMs;
       const result = await new Promise<SendResult>((resolve) => {
         const startedAt = performance.now();
-        this.inFlight = { controlId, startedAt, deadline: startedAt + timeoutMs, timeoutMs, resolve };
+        this.inFlight = { controlId, startedAt, timeoutMs, resolve };
         this.ackDeadline.watch(startedAt + timeoutMs);
         this.ledger.record(controlId, context);
         socket.write(frame);
@@ -236,7 +235,7 @@ export class MllpClient implements MllpSender {
   private ackOverdue(): number | undefined {
     const inFlight = this.inFlight;
     if (!inFlight) return undefined;
-    const left = inFlight.deadline - performance.now();
+    const left = inFlight.startedAt + inFlight.timeoutMs - performance.now();
     if (left > 0) return left;
     this.finish({ kind: 'uncertain', reason: `no ACK within ${inFlight.timeoutMs} ms` }, true);
     return undefined;
